@@ -1,0 +1,79 @@
+"""
+The interface every host adapter implements.
+
+The api layer asks the host only these questions; the edx-platform adapter answers them
+with edx-platform's functions, the standalone adapter with ``completion_aggregator.standalone``.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Iterable, Mapping, Optional, Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from opaque_keys.edx.keys import CourseKey
+
+from ..data import CourseStructureData
+
+#: Roles that give course-scoped staff powers in the REST API.
+COURSE_STAFF_ROLES = frozenset({"staff", "instructor"})
+
+
+class CourseNotFound(LookupError):
+    """The host knows no such course (or it has no published structure)."""
+
+
+class HostAdapter(abc.ABC):
+    """What the aggregator needs from the LMS it runs in."""
+
+    @abc.abstractmethod
+    def get_course_structures(
+        self, course_key: CourseKey, users: Sequence[AbstractBaseUser]
+    ) -> Mapping[int, CourseStructureData]:
+        """
+        Each user's visible course structure, keyed by user id.
+
+        Users whose visible trees are identical get the same object (same ``version``), so the
+        caller compiles one graph for them.
+
+        Raises:
+            CourseNotFound: the course does not exist or has no structure.
+        """
+
+    def get_course_structure(self, course_key: CourseKey, user: AbstractBaseUser) -> CourseStructureData:
+        """One user's visible structure. Raises CourseNotFound like ``get_course_structures``."""
+        return self.get_course_structures(course_key, [user])[user.pk]
+
+    @abc.abstractmethod
+    def course_exists(self, course_key: CourseKey) -> bool:
+        """True when the host has a published structure for the course."""
+
+    @abc.abstractmethod
+    def enrolled_users(self, course_key: CourseKey) -> QuerySet:
+        """A queryset of the users actively enrolled in the course."""
+
+    @abc.abstractmethod
+    def is_enrolled(self, user: AbstractBaseUser, course_key: CourseKey) -> bool:
+        """True when the user is actively enrolled."""
+
+    @abc.abstractmethod
+    def user_course_keys(self, user: AbstractBaseUser) -> list[CourseKey]:
+        """The keys of the user's active enrollments."""
+
+    @abc.abstractmethod
+    def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
+        """Ids of users holding any of ``roles`` (all roles when None) for the course or its org."""
+
+    @abc.abstractmethod
+    def cohort_member_ids(self, course_key: CourseKey, cohort_id: int) -> set[int]:
+        """Ids of the members of a cohort of the course (empty when no such cohort)."""
+
+    @abc.abstractmethod
+    def mobile_available(self, course_keys: Iterable[CourseKey]) -> set[CourseKey]:
+        """The subset of ``course_keys`` available on mobile."""
+
+    def is_course_staff(self, user: AbstractBaseUser, course_key: CourseKey) -> bool:
+        """Global staff, or a staff/instructor role for the course or its org."""
+        if getattr(user, "is_staff", False):
+            return True
+        return user.pk in self.role_holder_ids(course_key, COURSE_STAFF_ROLES)

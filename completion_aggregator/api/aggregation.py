@@ -1,0 +1,200 @@
+"""
+The write path: turn a chunk of learners' stale rows into stored Aggregator rows.
+
+One chunk = one course and many learners: one stale-rows query, one users query, the
+adapter's structure lookup, one completions query, one stored-aggregates query, one upsert
+of the rows that changed, one update resolving exactly the stale ids that were read.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+from completion.models import BlockCompletion
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
+
+from ..adapters import get_adapter
+from ..adapters.base import CourseNotFound
+from ..conf import get_setting
+from ..data import AggregateData
+from ..engine import CourseGraphError, aggregate, aggregate_changed
+from ..models import Aggregator, StaleCompletion
+from .graphs import graph_for
+
+log = logging.getLogger(__name__)
+
+_VALUE_FIELDS = (
+    "earned",
+    "possible",
+    "percent",
+    "optional_earned",
+    "optional_possible",
+    "optional_percent",
+    "last_modified",
+)
+_ID_CHUNK = 900  # stay under SQLite's variable limit when resolving by id
+
+
+@dataclass
+class AggregationResult:
+    """What one chunk did."""
+
+    course_key: str
+    learners: int = 0
+    stale_rows: int = 0
+    rows_written: int = 0
+    rows_deleted: int = 0
+    unknown_users: list[str] = field(default_factory=list)
+    changed: list[tuple[int, AggregateData, Optional[AggregateData]]] = field(default_factory=list)
+
+
+def aggregate_learners(
+    course_key: CourseKey,
+    usernames: Iterable[str],
+    force: bool = False,
+    block_keys: Sequence[str] = (),
+) -> AggregationResult:
+    """
+    Recompute and store the aggregates of ``usernames`` in ``course_key``; resolve their stale rows.
+
+    ``force`` or ``block_keys`` add to what the stale rows ask (a forced full recompute,
+    or more changed blocks). Unknown users and deleted courses resolve their stale rows
+    with a warning instead of failing. Stale rows written while this runs keep
+    ``resolved=False``: only the ids read here are resolved.
+
+    Raises:
+        django.db.DatabaseError: on database failure (nothing is resolved then).
+    """
+    names = sorted(set(usernames))
+    result = AggregationResult(course_key=str(course_key))
+    if not names:
+        return result
+    stale = list(
+        StaleCompletion.objects.filter(course_key=course_key, username__in=names, resolved=False).values_list(
+            "id", "username", "block_key", "force"
+        )
+    )
+    stale_ids = [row[0] for row in stale]
+    result.stale_rows = len(stale_ids)
+    if not stale and not force and not block_keys:
+        return result
+    full_for: set[str] = set(names) if force else set()
+    changed_for: dict[str, set[str]] = defaultdict(set)
+    for _id, name, block_key, row_force in stale:
+        if row_force or block_key is None:
+            full_for.add(name)
+        else:
+            changed_for[name].add(str(block_key))
+    for name in names:
+        changed_for[name].update(str(key) for key in block_keys)
+
+    users = list(get_user_model().objects.filter(username__in=names))
+    known = {user.get_username() for user in users}
+    result.unknown_users = [name for name in names if name not in known]
+    for name in result.unknown_users:
+        log.warning("completion_aggregator: no user %r; resolving their stale rows for %s", name, course_key)
+    if not users:
+        _resolve(stale_ids)
+        return result
+
+    try:
+        structures = get_adapter().get_course_structures(course_key, users)
+    except CourseNotFound:
+        log.warning("completion_aggregator: course %s not found; resolving %d stale rows", course_key, len(stale_ids))
+        _resolve(stale_ids)
+        return result
+
+    user_ids = [user.pk for user in users]
+    completions: dict[int, list] = defaultdict(list)
+    for user_id, block_key, value, modified in BlockCompletion.objects.filter(
+        context_key=course_key, user_id__in=user_ids
+    ).values_list("user_id", "block_key", "completion", "modified"):
+        completions[user_id].append((str(block_key), value, modified))
+
+    stored: dict[int, dict[str, AggregateData]] = defaultdict(dict)
+    stored_ids: dict[tuple[int, str], int] = {}
+    for row in Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids).values_list(
+        "id", "user_id", "block_key", "aggregation_name", *_VALUE_FIELDS
+    ):
+        row_id, user_id, block_key, name, earned, possible, percent, o_earned, o_possible, o_percent, last = row
+        key = str(block_key)
+        stored[user_id][key] = AggregateData(key, name, earned, possible, percent, o_earned, o_possible, o_percent, last)
+        stored_ids[(user_id, key)] = row_id
+
+    max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
+    now = timezone.now()
+    to_write: list[Aggregator] = []
+    to_delete: list[int] = []
+    for user in users:
+        name = user.get_username()
+        try:
+            graph = graph_for(structures[user.pk])
+        except CourseGraphError:
+            log.exception("completion_aggregator: cannot compile %s for %s; resolving", course_key, name)
+            continue
+        mine = stored.get(user.pk, {})
+        changed = changed_for.get(name, set())
+        if name in full_for or not mine or len(changed) > max_changed or not changed:
+            values = aggregate(graph, completions.get(user.pk, ()))
+        else:
+            values = aggregate_changed(graph, completions.get(user.pk, ()), changed, mine)
+        result.learners += 1
+        current = set()
+        for value in values:
+            current.add(value.block_key)
+            before = mine.get(value.block_key)
+            if before is not None and before.block_type == value.block_type and before.same_values(value):
+                continue
+            last = value.last_modified or (before.last_modified if before else None) or now
+            to_write.append(
+                Aggregator(
+                    user_id=user.pk,
+                    course_key=course_key,
+                    aggregation_name=value.block_type,
+                    block_key=value.block_key,
+                    earned=value.earned,
+                    possible=value.possible,
+                    percent=value.percent,
+                    optional_earned=value.optional_earned,
+                    optional_possible=value.optional_possible,
+                    optional_percent=value.optional_percent,
+                    last_modified=last,
+                    created=now,
+                    modified=now,
+                )
+            )
+            result.changed.append((user.pk, value, before))
+        to_delete.extend(stored_ids[(user.pk, key)] for key in mine if key not in current)
+
+    with transaction.atomic():
+        if to_write:
+            upsert(to_write)
+        if to_delete:
+            for start in range(0, len(to_delete), _ID_CHUNK):
+                Aggregator.objects.filter(id__in=to_delete[start : start + _ID_CHUNK]).delete()
+        _resolve(stale_ids)
+    result.rows_written = len(to_write)
+    result.rows_deleted = len(to_delete)
+    return result
+
+
+def upsert(rows: list[Aggregator]) -> None:
+    """Insert or update Aggregator rows in one statement per batch (``created`` is kept)."""
+    kwargs = {
+        "update_conflicts": True,
+        "update_fields": [*_VALUE_FIELDS, "modified"],
+        "batch_size": 1000,
+    }
+    if connection.features.supports_update_conflicts_with_target:
+        kwargs["unique_fields"] = ["course_key", "block_key", "user", "aggregation_name"]
+    Aggregator.objects.bulk_create(rows, **kwargs)
+
+
+def _resolve(ids: list[int]) -> None:
+    for start in range(0, len(ids), _ID_CHUNK):
+        StaleCompletion.objects.filter(id__in=ids[start : start + _ID_CHUNK]).update(resolved=True, modified=timezone.now())

@@ -1,0 +1,109 @@
+"""The read path for one learner: stored rows, or a fresh computation when work is pending."""
+from __future__ import annotations
+
+from typing import Optional
+
+from completion.models import BlockCompletion
+from django.contrib.auth.models import AbstractBaseUser
+from opaque_keys.edx.keys import CourseKey, UsageKey
+
+from ..adapters import get_adapter
+from ..data import AggregateData, CourseProgressData
+from ..engine import CourseGraph, aggregate
+from ..models import Aggregator
+from .graphs import graph_for
+from .queue import has_pending_work
+
+
+class BlockNotInCourse(LookupError):
+    """The requested root block is not part of the learner's course structure."""
+
+
+def get_course_progress(
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+) -> CourseProgressData:
+    """
+    A learner's aggregates for a course, always fresh.
+
+    Stored rows are served when the enrollment has no pending stale work and rows exist;
+    otherwise the answer is computed on the fly (read-only: nothing is written). With
+    ``root_block`` only the aggregators at or below that block are returned, and the
+    ``course`` entry is the root block's.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+        BlockNotInCourse: ``root_block`` is not in the learner's structure.
+    """
+    graph = graph_for(get_adapter().get_course_structure(course_key, user))
+    values, fresh = _values(user, course_key, graph)
+    return _shape(user, course_key, graph, values, fresh, root_block)
+
+
+def compute_course_progress(
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+) -> CourseProgressData:
+    """
+    A learner's aggregates computed from completions now, ignoring stored rows (read-only).
+
+    Raises:
+        CourseNotFound, BlockNotInCourse: as :func:`get_course_progress`.
+    """
+    graph = graph_for(get_adapter().get_course_structure(course_key, user))
+    return _shape(user, course_key, graph, _computed(user, course_key, graph), True, root_block)
+
+
+def _values(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> tuple[list[AggregateData], bool]:
+    if not has_pending_work(user.get_username(), course_key):
+        rows = {
+            str(row[0]): row
+            for row in Aggregator.objects.filter(user_id=user.pk, course_key=course_key).values_list(
+                "block_key",
+                "aggregation_name",
+                "earned",
+                "possible",
+                "percent",
+                "optional_earned",
+                "optional_possible",
+                "optional_percent",
+                "last_modified",
+            )
+        }
+        if all(key in rows for key in graph.aggregator_keys):
+            return [AggregateData(key, *rows[key][1:]) for key in graph.aggregator_keys], False
+    return _computed(user, course_key, graph), True
+
+
+def _computed(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> list[AggregateData]:
+    rows = BlockCompletion.objects.filter(user_id=user.pk, context_key=course_key).values_list(
+        "block_key", "completion", "modified"
+    )
+    return aggregate(graph, ((str(key), value, modified) for key, value, modified in rows))
+
+
+def _shape(
+    user: AbstractBaseUser,
+    course_key: CourseKey,
+    graph: CourseGraph,
+    values: list[AggregateData],
+    fresh: bool,
+    root_block: Optional[UsageKey],
+) -> CourseProgressData:
+    top = graph.root
+    if root_block is not None:
+        top = str(root_block)
+        try:
+            keep = graph.aggregators_under(top)
+        except KeyError:
+            raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
+        values = [value for index, value in enumerate(values) if index in keep]
+    course_entry = next((value for value in values if value.block_key == top), None)
+    if course_entry is None:  # the root is not a stored type (or the course is empty)
+        course_entry = AggregateData(top, "course", 0.0, 0.0, 1.0)
+    return CourseProgressData(
+        course_key=str(course_key),
+        user_id=user.pk,
+        username=user.get_username(),
+        course=course_entry,
+        blocks=tuple(value for value in values if value.block_key != graph.root),
+        fresh=fresh,
+    )

@@ -1,0 +1,45 @@
+"""The stale-work queue: writing and reading StaleCompletion rows."""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from django.contrib.auth.models import AbstractBaseUser
+from opaque_keys.edx.keys import CourseKey, UsageKey
+
+from ..adapters import get_adapter
+from ..models import StaleCompletion
+
+BULK_BATCH = 1000
+
+
+def mark_stale(username: str, course_key: CourseKey, block_key: Optional[UsageKey] = None, force: bool = False) -> StaleCompletion:
+    """Queue one enrollment for aggregation (``block_key`` None: the whole course)."""
+    return StaleCompletion.objects.create(username=username, course_key=course_key, block_key=block_key, force=force)
+
+
+def mark_course_stale(
+    course_key: CourseKey, users: Optional[Iterable[AbstractBaseUser | str]] = None, force: bool = True
+) -> list[str]:
+    """
+    Queue every active enrollment of a course (or the given users) for a whole-course recompute.
+
+    Learners who never started are included (they have no aggregate rows yet). Rows are
+    bulk-inserted in batches. Returns the usernames queued.
+
+    Raises:
+        ImproperlyConfigured: the adapter is not available.
+    """
+    if users is None:
+        usernames = list(get_adapter().enrolled_users(course_key).values_list("username", flat=True))
+    else:
+        usernames = [u if isinstance(u, str) else u.get_username() for u in users]
+    StaleCompletion.objects.bulk_create(
+        [StaleCompletion(username=name, course_key=course_key, block_key=None, force=force) for name in usernames],
+        batch_size=BULK_BATCH,
+    )
+    return usernames
+
+
+def has_pending_work(username: str, course_key: CourseKey) -> bool:
+    """True when the enrollment has unresolved stale rows."""
+    return StaleCompletion.objects.filter(username=username, course_key=course_key, resolved=False).exists()

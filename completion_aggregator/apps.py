@@ -1,0 +1,34 @@
+"""App configuration, including the edx-platform plugin declaration."""
+from django.apps import AppConfig
+
+
+class CompletionAggregatorAppConfig(AppConfig):
+    """completion_aggregator, as a Django app and as an Open edX plugin."""
+
+    name = "completion_aggregator"
+    label = "completion_aggregator"
+    verbose_name = "Completion aggregator"
+    default_auto_field = "django.db.models.AutoField"
+
+    plugin_app = {
+        "url_config": {
+            "lms.djangoapp": {
+                "namespace": "completion_aggregator",
+                "regex": r"^completion-aggregator/",
+                "relative_path": "urls",
+            },
+        },
+        "settings_config": {
+            "lms.djangoapp": {
+                "common": {"relative_path": "settings.common"},
+                "production": {"relative_path": "settings.production"},
+            },
+            "cms.djangoapp": {
+                "common": {"relative_path": "settings.common"},
+                "production": {"relative_path": "settings.production"},
+            },
+        },
+    }
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the signal receivers)

@@ -1,0 +1,110 @@
+"""
+Frozen value objects passed between layers. Imports nothing of ours.
+
+Keys are strings (serialised opaque keys) so the engine needs neither Django nor opaque-keys.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+
+class CompletionMode(str, enum.Enum):
+    """The three completion modes of ``xblock.completable.XBlockCompletionMode``."""
+
+    COMPLETABLE = "completable"
+    AGGREGATOR = "aggregator"
+    EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True)
+class BlockData:
+    """One block of a course structure as the host LMS shows it to one learner."""
+
+    key: str
+    block_type: str
+    children: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class CourseStructureData:
+    """
+    A course's block tree (a DAG: a block may have several parents).
+
+    ``version`` identifies the published structure plus whatever visibility filter the host
+    applied, so that learners with identical trees can share one compiled graph.
+    """
+
+    course_key: str
+    root: str
+    blocks: Mapping[str, BlockData]
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.blocks, MappingProxyType):
+            object.__setattr__(self, "blocks", MappingProxyType(dict(self.blocks)))
+
+
+@dataclass(frozen=True)
+class CompletionData:
+    """One BlockCompletion value of one learner."""
+
+    block_key: str
+    completion: float
+    modified: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class AggregateData:
+    """The computed completion of one aggregating block for one learner."""
+
+    block_key: str
+    block_type: str
+    earned: float
+    possible: float
+    percent: float
+    optional_earned: float = 0.0
+    optional_possible: float = 0.0
+    optional_percent: float = 1.0
+    last_modified: Optional[datetime] = None
+
+    def same_values(self, other: "AggregateData") -> bool:
+        """True when both carry the same sums (timestamps ignored unless both are known)."""
+        return (
+            _close(self.earned, other.earned)
+            and _close(self.possible, other.possible)
+            and _close(self.optional_earned, other.optional_earned)
+            and _close(self.optional_possible, other.optional_possible)
+            and (self.last_modified is None or other.last_modified is None or self.last_modified == other.last_modified)
+        )
+
+
+@dataclass(frozen=True)
+class CourseProgressData:
+    """A learner's aggregates for one course: the course entry plus every stored block type."""
+
+    course_key: str
+    user_id: int
+    username: str
+    course: AggregateData
+    blocks: tuple[AggregateData, ...] = field(default=())
+    fresh: bool = False  # computed on the fly rather than read from stored rows
+
+    def by_type(self, block_type: str) -> tuple[AggregateData, ...]:
+        """The aggregates of one block type, in course order."""
+        return tuple(agg for agg in self.blocks if agg.block_type == block_type)
+
+
+def ratio(earned: float, possible: float) -> float:
+    """``earned / possible``, 1.0 when there is nothing to do, never outside [0, 1]."""
+    if possible <= 0:
+        return 1.0
+    return min(1.0, max(0.0, earned / possible))
+
+
+def _close(left: float, right: float) -> bool:
+    return abs(left - right) <= 1e-9

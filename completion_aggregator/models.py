@@ -1,0 +1,112 @@
+"""
+The three tables of the app (names and columns shared with openedx-completion-aggregator).
+
+Models stay thin: reads and writes go through :mod:`completion_aggregator.api`.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from model_utils.models import TimeStampedModel
+from opaque_keys.edx.django.models import CourseKeyField, UsageKeyField
+
+
+class Aggregator(TimeStampedModel):
+    """
+    One learner's completion of one aggregating block (course, chapter, sequential, vertical).
+
+    ``percent`` is ``earned / possible`` and 1.0 when ``possible`` is 0; the ``optional_*``
+    columns hold the same sums over blocks marked optional.
+    """
+
+    id = models.AutoField(primary_key=True)  # int(11): the existing tables' key type.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    course_key = CourseKeyField(max_length=255)
+    aggregation_name = models.CharField(max_length=255)
+    block_key = UsageKeyField(max_length=255)
+    earned = models.FloatField()
+    possible = models.FloatField()
+    percent = models.FloatField()
+    last_modified = models.DateTimeField()
+    optional_earned = models.FloatField(default=0.0)
+    optional_possible = models.FloatField(default=0.0)
+    optional_percent = models.FloatField(default=1.0)
+
+    class Meta:
+        app_label = "completion_aggregator"
+        unique_together = [("course_key", "block_key", "user", "aggregation_name")]
+        indexes = [
+            models.Index(fields=["user", "aggregation_name", "course_key"], name="aggr_name_user_course_idx"),
+            models.Index(
+                fields=["course_key", "aggregation_name", "block_key", "percent"],
+                name="aggr_name_course_block_per_idx",
+            ),
+            models.Index(fields=["user", "course_key"], name="aggr_user_course_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Aggregator({self.user_id}, {self.block_key}: {self.earned}/{self.possible})"
+
+    def clean(self) -> None:
+        """
+        Check the invariants of a row.
+
+        Raises:
+            ValidationError: a negative value, ``earned > possible`` or a percent outside [0, 1].
+        """
+        errors = {}
+        for prefix in ("", "optional_"):
+            earned = getattr(self, f"{prefix}earned")
+            possible = getattr(self, f"{prefix}possible")
+            percent = getattr(self, f"{prefix}percent")
+            if earned is not None and earned < 0:
+                errors[f"{prefix}earned"] = "must not be negative"
+            if possible is not None and possible < 0:
+                errors[f"{prefix}possible"] = "must not be negative"
+            if earned is not None and possible is not None and earned > possible + 1e-9:
+                errors[f"{prefix}earned"] = "must not exceed possible"
+            if percent is not None and not 0.0 <= percent <= 1.0:
+                errors[f"{prefix}percent"] = "must be between 0.0 and 1.0"
+        if errors:
+            raise ValidationError(errors)
+
+
+class StaleCompletion(TimeStampedModel):
+    """
+    A durable queue entry: this enrollment changed and its aggregators must be recomputed.
+
+    ``block_key`` null means the whole course; ``force`` recomputes even when nothing seems
+    changed. Rows are resolved by id, exactly those an aggregation read.
+    """
+
+    id = models.AutoField(primary_key=True)
+    username = models.CharField(max_length=255)
+    course_key = CourseKeyField(max_length=255)
+    block_key = UsageKeyField(max_length=255, null=True, blank=True)
+    force = models.BooleanField(default=False)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        app_label = "completion_aggregator"
+        indexes = [
+            models.Index(fields=["username", "course_key", "created", "resolved"], name="stale_user_course_resolved_idx"),
+            models.Index(fields=["resolved", "id"], name="stale_resolved_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"StaleCompletion({self.username}, {self.course_key}, {self.block_key}, resolved={self.resolved})"
+
+
+class CacheGroupInvalidation(models.Model):
+    """When a named cache group (such as a course's cached answers) was last invalidated."""
+
+    id = models.AutoField(primary_key=True)
+    group = models.CharField(max_length=150, unique=True)
+    invalidated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        app_label = "completion_aggregator"
+
+    def __str__(self) -> str:
+        return f"CacheGroupInvalidation({self.group}, {self.invalidated_at})"

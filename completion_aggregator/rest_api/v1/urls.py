@@ -1,0 +1,2 @@
+"""v1 REST URLs."""
+urlpatterns = []

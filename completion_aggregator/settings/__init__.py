@@ -1,0 +1,1 @@
+"""Plugin settings modules (``common`` sets every default, ``production`` applies overrides)."""

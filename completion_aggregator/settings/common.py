@@ -1,0 +1,59 @@
+"""
+Every ``COMPLETION_AGGREGATOR_*`` default, in one place.
+
+``DEFAULTS`` is what :mod:`completion_aggregator.conf` falls back to; ``plugin_settings``
+is what edx-platform's plugin loader calls for the ``common`` settings type.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_BLOCK_TYPES = frozenset({"course", "chapter", "sequential", "vertical"})
+
+DEFAULTS: dict[str, Any] = {
+    # Aggregator block types that get stored Aggregator rows.
+    "COMPLETION_AGGREGATOR_BLOCK_TYPES": set(DEFAULT_BLOCK_TYPES),
+    # Block types whose row changes emit tracking events (None/empty: none).
+    "COMPLETION_AGGREGATOR_TRACKING_EVENT_TYPES": set(DEFAULT_BLOCK_TYPES),
+    # False: aggregate each enrollment right after its completion commits; True: the cron service does it.
+    "COMPLETION_AGGREGATOR_ASYNC_AGGREGATION": False,
+    # Cache keys of the service and cleanup locks.
+    "COMPLETION_AGGREGATOR_AGGREGATION_LOCK": "COMPLETION_AGGREGATOR_AGGREGATION_LOCK",
+    "COMPLETION_AGGREGATOR_CLEANUP_LOCK": "COMPLETION_AGGREGATOR_CLEANUP_LOCK",
+    # How long a lock lives when its holder dies (seconds).
+    "COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS": 1800,
+    "COMPLETION_AGGREGATOR_CLEANUP_LOCK_TIMEOUT_SECONDS": 900,
+    # Count blocks whose start date is still in the future.
+    "COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS": False,
+    # Lifetime (s) of cached compiled course graphs (the peer's per-user structure cache setting).
+    "COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT": 600,
+    # Accepted for compatibility; we always start from the collected block structure.
+    "COMPLETION_AGGREGATOR_USE_COLLECTED_BLOCK_STRUCTURE": False,
+    # Dotted path of the host adapter class (course structure, enrollments, roles, cohorts).
+    "COMPLETION_AGGREGATOR_ADAPTER": "completion_aggregator.adapters.edx_platform.EdxPlatformAdapter",
+    # {block_type: "completable" | "aggregator" | "excluded"} overriding the detected completion mode.
+    "COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES": {},
+    # Ask the installed XBlock classes for their completion mode before the built-in table.
+    "COMPLETION_AGGREGATOR_USE_XBLOCK_CLASSES": True,
+    # Stale rows read per service batch.
+    "COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE": 1000,
+    # Learners per aggregation task (one graph load and one completions query per chunk).
+    "COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE": 200,
+    # More changed blocks than this for one learner means a full recompute of that learner.
+    "COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS": 50,
+    # Upper bound on the REST ``page_size`` parameter.
+    "COMPLETION_AGGREGATOR_MAX_PAGE_SIZE": 1000,
+    # Cache lifetime (s) of the course ``mean``.
+    "COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT": 1800,
+    # React to course publish, block deletion, cohort and enrollment-track changes.
+    "ENABLE_COURSE_ACTIVITY_SIGNALS": True,
+    # Delay (s) before re-aggregating after a publish (edx-platform rebuilds its structure after 30 s).
+    "COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN": 60,
+}
+
+
+def plugin_settings(settings: Any) -> None:
+    """Set every default that the host has not set already (edx-platform ``common`` hook)."""
+    for name, value in DEFAULTS.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, value.copy() if isinstance(value, (set, dict)) else value)

@@ -1,0 +1,115 @@
+"""
+The development project: ``python manage.py …`` works from the repository root as is.
+
+SQLite file, eager Celery, the standalone host installed, completion tracking on.
+Environment variables (all optional) switch to MariaDB and a real broker:
+
+* ``COMPLETION_AGGREGATOR_DB=mysql`` with ``DB_NAME``/``DB_USER``/``DB_PASSWORD``/``DB_HOST``/``DB_PORT``
+* ``CELERY_BROKER_URL`` (a real broker: tasks are no longer eager)
+"""
+import os
+from pathlib import Path
+
+from completion_aggregator.settings import common as aggregator_common
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "waffle",
+    "eventtracking.django.apps.EventTrackingConfig",
+    "completion",
+    "completion_aggregator",
+    "completion_aggregator.standalone",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "crum.CurrentRequestUserMiddleware",
+]
+
+ROOT_URLCONF = "devsite.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "devsite.wsgi.application"
+
+if os.environ.get("COMPLETION_AGGREGATOR_DB") == "mysql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": os.environ.get("DB_NAME", "completion_aggregator"),
+            "USER": os.environ.get("DB_USER", "root"),
+            "PASSWORD": os.environ.get("DB_PASSWORD", ""),
+            "HOST": os.environ.get("DB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("DB_PORT", "3306"),
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"NAME": os.environ.get("DB_TEST_NAME", "test_completion_aggregator"), "CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("REDIS_CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_CACHE_URL"]}}
+
+# event-tracking: events go to the Python log (``eventtracking`` logger) in development.
+EVENT_TRACKING_ENABLED = True
+EVENT_TRACKING_BACKENDS = {
+    "logger": {"ENGINE": "eventtracking.backends.logger.LoggerBackend", "OPTIONS": {"name": "tracking"}},
+}
+EVENT_TRACKING_PROCESSORS = []
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_TZ = True
+STATIC_URL = "/static/"
+LOGIN_URL = "/admin/login/"
+
+# Celery: eager unless a broker is configured.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+
+# completion_aggregator: every default, then the development choices.
+for _name, _value in aggregator_common.DEFAULTS.items():
+    globals()[_name] = _value.copy() if isinstance(_value, (set, dict)) else _value
+COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.adapters.standalone.StandaloneAdapter"
+
+# edx-completion records nothing unless the switch ``completion.enable_completion_tracking`` is on:
+# here every switch without a database row counts as on (the project has no other switches).
+WAFFLE_SWITCH_DEFAULT = True

@@ -1,0 +1,7 @@
+"""WSGI entry point of the development project."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devsite.settings")
+application = get_wsgi_application()

@@ -1,0 +1,72 @@
+"""Builders for tests: courses published into the standalone host, learners, completions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from completion.models import BlockCompletion
+from django.contrib.auth import get_user_model
+from opaque_keys.edx.keys import CourseKey, UsageKey
+
+from completion_aggregator.standalone.models import Enrollment
+from completion_aggregator.standalone.publishing import BlockSpec, publish_structure
+
+COURSE = "course-v1:edX+Agg+2026"
+
+
+def build_course(
+    course_key: str = COURSE,
+    shape: tuple[int, ...] = (2, 2, 2, 2),
+    leaf_type: str = "html",
+    extra: Optional[dict] = None,
+) -> tuple[CourseKey, list[UsageKey]]:
+    """
+    Publish a regular course: ``shape`` = (chapters, sequentials, verticals, leaves per vertical).
+
+    Returns the course key and its leaves in course order. ``extra`` maps a block id to
+    BlockSpec overrides (``start``, ``visible_to_staff_only``, ``optional_completion``).
+    """
+    key = CourseKey.from_string(course_key)
+    extra = extra or {}
+    specs: list[BlockSpec] = []
+    leaves: list[UsageKey] = []
+    types = ["chapter", "sequential", "vertical", leaf_type]
+
+    def make(block_type: str, block_id: str, children: list[UsageKey]) -> UsageKey:
+        usage = key.make_usage_key(block_type, block_id)
+        spec = BlockSpec(key=usage, block_type=block_type, children=children, display_name=block_id)
+        for name, value in extra.get(block_id, {}).items():
+            setattr(spec, name, value)
+        specs.append(spec)
+        return usage
+
+    def level(depth: int, prefix: str) -> list[UsageKey]:
+        count = shape[depth]
+        made = []
+        for index in range(count):
+            block_id = f"{prefix}{types[depth][:2]}{index}"
+            if depth == len(shape) - 1:
+                usage = make(types[depth], block_id, [])
+                leaves.append(usage)
+            else:
+                usage = make(types[depth], block_id, level(depth + 1, block_id + "_"))
+            made.append(usage)
+        return made
+
+    root = make("course", "course", level(0, ""))
+    publish_structure(key, root, specs, display_name="Aggregation test course")
+    return key, leaves
+
+
+def learner(username: str, course_key: Optional[CourseKey] = None, **fields):
+    """Create a user (password ``learner``), enrolled in ``course_key`` when given."""
+    user = get_user_model().objects.create_user(username=username, password="learner", email=f"{username}@example.com", **fields)
+    if course_key is not None:
+        Enrollment.objects.create(user=user, course_key=course_key)
+    return user
+
+
+def complete(user, block_key: UsageKey, value: float = 1.0, modified: Optional[datetime] = None) -> BlockCompletion:
+    """Record a completion through edx-completion's documented write path."""
+    obj, _created = BlockCompletion.objects.submit_completion(user=user, block_key=block_key, completion=value)
+    return obj
