@@ -48,6 +48,10 @@ class HostAdapter(abc.ABC):
     def course_exists(self, course_key: CourseKey) -> bool:
         """True when the host has a published structure for the course."""
 
+    def all_course_keys(self) -> list[CourseKey]:
+        """Every course the host knows (used by ``reaggregate_course --all``); none by default."""
+        return []
+
     @abc.abstractmethod
     def enrolled_users(self, course_key: CourseKey) -> QuerySet:
         """A queryset of the users actively enrolled in the course."""

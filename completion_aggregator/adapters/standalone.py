@@ -139,6 +139,11 @@ class StandaloneAdapter(HostAdapter):
 
         return CourseStructure.objects.filter(course__course_key=course_key).exists()
 
+    def all_course_keys(self) -> list[CourseKey]:
+        from ..standalone.models import Course
+
+        return list(Course.objects.values_list("course_key", flat=True))
+
     # Enrollments ------------------------------------------------------------------------
     def enrolled_users(self, course_key: CourseKey) -> QuerySet:
         return get_user_model().objects.filter(

@@ -25,6 +25,7 @@ from ..data import AggregateData
 from ..engine import CourseGraphError, aggregate, aggregate_changed
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
+from .keys import as_course_key
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def aggregate_learners(
     Raises:
         django.db.DatabaseError: on database failure (nothing is resolved then).
     """
+    course_key = as_course_key(course_key)
     names = sorted(set(usernames))
     result = AggregationResult(course_key=str(course_key))
     if not names:

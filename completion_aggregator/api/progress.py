@@ -12,6 +12,7 @@ from ..data import AggregateData, CourseProgressData
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .graphs import graph_for
+from .keys import as_course_key
 from .queue import has_pending_work
 
 
@@ -34,6 +35,7 @@ def get_course_progress(
         CourseNotFound: the host has no such course.
         BlockNotInCourse: ``root_block`` is not in the learner's structure.
     """
+    course_key = as_course_key(course_key)
     graph = graph_for(get_adapter().get_course_structure(course_key, user))
     values, fresh = _values(user, course_key, graph)
     return _shape(user, course_key, graph, values, fresh, root_block)
@@ -48,6 +50,7 @@ def compute_course_progress(
     Raises:
         CourseNotFound, BlockNotInCourse: as :func:`get_course_progress`.
     """
+    course_key = as_course_key(course_key)
     graph = graph_for(get_adapter().get_course_structure(course_key, user))
     return _shape(user, course_key, graph, _computed(user, course_key, graph), True, root_block)
 

@@ -8,6 +8,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..models import StaleCompletion
+from .keys import as_course_key
 
 BULK_BATCH = 1000
 
@@ -29,6 +30,7 @@ def mark_course_stale(
     Raises:
         ImproperlyConfigured: the adapter is not available.
     """
+    course_key = as_course_key(course_key)
     if users is None:
         usernames = list(get_adapter().enrolled_users(course_key).values_list("username", flat=True))
     else:
@@ -43,3 +45,32 @@ def mark_course_stale(
 def has_pending_work(username: str, course_key: CourseKey) -> bool:
     """True when the enrollment has unresolved stale rows."""
     return StaleCompletion.objects.filter(username=username, course_key=course_key, resolved=False).exists()
+
+
+def reaggregate_course(course_key: CourseKey, routing_key: Optional[str] = None) -> int:
+    """
+    Force a full recompute of every active enrollment of a course; returns how many were queued.
+
+    The forced stale rows are bulk-inserted; in asynchronous mode the next service run picks
+    them up, in synchronous mode aggregation tasks are enqueued now (on ``routing_key``).
+    """
+    from ..conf import get_setting
+    from ..tasks.aggregation_tasks import aggregate_learners
+
+    usernames = mark_course_stale(course_key, force=True)
+    if not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION"):
+        chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
+        options = {"routing_key": routing_key} if routing_key else {}
+        for start in range(0, len(usernames), chunk):
+            aggregate_learners.apply_async(args=(str(course_key), usernames[start : start + chunk]), **options)
+    return len(usernames)
+
+
+def known_course_keys() -> list[CourseKey]:
+    """Every course the host knows or that has stored aggregates, sorted."""
+    from ..models import Aggregator
+
+    keys = {str(key): key for key in get_adapter().all_course_keys()}
+    for key in Aggregator.objects.values_list("course_key", flat=True).distinct():
+        keys.setdefault(str(key), key)
+    return [keys[name] for name in sorted(keys)]

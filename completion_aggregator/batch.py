@@ -1,0 +1,105 @@
+"""The service run (stale rows → Celery tasks) and the cleanup, each behind its lock."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .conf import get_setting
+from .locks import cache_lock
+from .models import StaleCompletion
+
+
+@dataclass
+class ServiceSummary:
+    """What a service run read and enqueued."""
+
+    stale_rows: int = 0
+    learners: int = 0
+    courses: int = 0
+    tasks: int = 0
+    task_ids: list[str] = field(default_factory=list)
+
+
+def run_service(
+    batch_size: int = 1000,
+    delay_between_batches: float = 0.0,
+    limit: int = 500000,
+    routing_key: Optional[str] = None,
+    progress: Optional[Callable[[ServiceSummary], None]] = None,
+) -> ServiceSummary:
+    """
+    Read unresolved stale rows in id order and enqueue one task per course × chunk of learners.
+
+    Raises:
+        LockHeld: another service run is in progress.
+    """
+    from .tasks.aggregation_tasks import aggregate_learners
+
+    summary = ServiceSummary()
+    chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
+    seen: set[tuple[str, str]] = set()
+    courses: set[str] = set()
+    options = {"routing_key": routing_key} if routing_key else {}
+    with cache_lock(
+        get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
+        int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
+    ):
+        last_id = 0
+        while summary.stale_rows < limit:
+            size = min(batch_size, limit - summary.stale_rows)
+            rows = list(
+                StaleCompletion.objects.filter(resolved=False, id__gt=last_id)
+                .order_by("id")
+                .values_list("id", "course_key", "username")[:size]
+            )
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            summary.stale_rows += len(rows)
+            per_course: dict[str, list[str]] = {}
+            for _id, course_key, username in rows:
+                key = (str(course_key), username)
+                if key in seen:
+                    continue
+                seen.add(key)
+                per_course.setdefault(key[0], []).append(username)
+            for course_key, usernames in per_course.items():
+                courses.add(course_key)
+                summary.learners += len(usernames)
+                for start in range(0, len(usernames), chunk):
+                    result = aggregate_learners.apply_async(args=(course_key, usernames[start : start + chunk]), **options)
+                    summary.tasks += 1
+                    summary.task_ids.append(result.id)
+            summary.courses = len(courses)
+            if progress:
+                progress(summary)
+            if len(rows) < size:
+                break
+            if delay_between_batches:
+                time.sleep(delay_between_batches)
+    return summary
+
+
+def run_cleanup(batch_size: int = 900) -> int:
+    """
+    Delete resolved stale rows in id batches (short transactions on a live table).
+
+    Raises:
+        LockHeld: another cleanup is in progress.
+    """
+    deleted = 0
+    with cache_lock(
+        get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK"),
+        int(get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK_TIMEOUT_SECONDS")),
+    ):
+        cutoff = StaleCompletion.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        while True:
+            ids = list(
+                StaleCompletion.objects.filter(resolved=True, id__lte=cutoff).order_by("id").values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            deleted += StaleCompletion.objects.filter(id__in=ids, resolved=True).delete()[0]
+    return deleted
+

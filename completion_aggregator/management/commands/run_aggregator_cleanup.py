@@ -1,0 +1,17 @@
+"""``run_aggregator_cleanup``: delete resolved stale rows (run daily by cron)."""
+from django.core.management.base import BaseCommand, CommandError
+
+from ...batch import run_cleanup
+from ...locks import LockHeld
+
+
+class Command(BaseCommand):
+    help = "Delete resolved StaleCompletion rows, in short batches."
+
+    def handle(self, *args, **options):
+        try:
+            deleted = run_cleanup()
+        except LockHeld as exc:
+            raise CommandError(f"another run_aggregator_cleanup is running ({exc}); try again later") from exc
+        if options["verbosity"] > 0:
+            self.stdout.write(f"resolved stale rows deleted: {deleted}")

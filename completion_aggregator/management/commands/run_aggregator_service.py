@@ -1,0 +1,52 @@
+"""``run_aggregator_service``: turn the stale-row queue into aggregation tasks (run by cron)."""
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...batch import run_service
+from ...locks import LockHeld
+
+
+def _positive_int(value):
+    number = int(value)
+    if number <= 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = "Read unresolved StaleCompletion rows in id order and enqueue aggregation tasks, one per course and chunk of learners."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=_positive_int, default=1000, help="stale rows read per batch (default 1000)")
+        parser.add_argument("--delay-between-batches", type=float, default=0.0, help="seconds to sleep between batches")
+        parser.add_argument("--limit", type=_positive_int, default=500000, help="stop after this many stale rows (default 500000)")
+        parser.add_argument("--routing-key", default=None, help="Celery routing key of the enqueued tasks")
+
+    def handle(self, *args, **options):
+        if options["delay_between_batches"] < 0:
+            raise CommandError("--delay-between-batches must not be negative")
+        tty = sys.stdout.isatty() and options["verbosity"] > 0
+
+        def progress(summary):
+            if tty:
+                self.stdout.write(f"\r{summary.stale_rows} stale rows read, {summary.tasks} tasks enqueued", ending="")
+                self.stdout.flush()
+
+        try:
+            summary = run_service(
+                batch_size=options["batch_size"],
+                delay_between_batches=options["delay_between_batches"],
+                limit=options["limit"],
+                routing_key=options["routing_key"],
+                progress=progress,
+            )
+        except LockHeld as exc:
+            raise CommandError(f"another run_aggregator_service is running ({exc}); try again later") from exc
+        if tty:
+            self.stdout.write("")
+        if options["verbosity"] > 0:
+            self.stdout.write(
+                f"stale rows read: {summary.stale_rows}; learners: {summary.learners}; "
+                f"courses: {summary.courses}; tasks enqueued: {summary.tasks}"
+            )

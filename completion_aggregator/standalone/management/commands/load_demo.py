@@ -1,0 +1,32 @@
+"""``load_demo``: a generated course with learners and completions, for trying the app."""
+from django.core.management.base import BaseCommand, CommandError
+
+from ...demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo course, the staff user and learners with seeded random completions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--learners", type=int, default=10, help="number of learners (default 10)")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed of the completions")
+
+    def handle(self, *args, **options):
+        if not 1 <= options["learners"] <= 10000:
+            raise CommandError("--learners must be between 1 and 10000")
+        summary = load_demo(learners=options["learners"], seed=options["seed"])
+        base = "http://127.0.0.1:8000"
+        lines = [
+            f"Demo course {summary.course_key}: {summary.blocks} blocks, {len(summary.learners)} learners, "
+            f"{summary.completions} completions (aggregated).",
+            "",
+            f"  {base}/                                      links",
+            f"  {base}/admin/                                admin (staff / staff)",
+            f"  {base}/completion-aggregator/v1/course/      your courses (learner1 / learner)",
+            f"  {base}/completion-aggregator/v1/course/{summary.course_key}/?requested_fields=chapter",
+            f"  {base}/completion-aggregator/v1/stats/{summary.course_key}/   (staff)",
+            f"  {base}/completion-aggregator/api/docs/       API docs",
+            "",
+            f"Logins: staff / staff; learner1 … learner{len(summary.learners)} / learner",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Celery tasks: primitive arguments in, one api call (import paths are part of the contract)."""

@@ -1,0 +1,39 @@
+"""Aggregation tasks. ``update_aggregators`` keeps the peer's import path and signature."""
+from __future__ import annotations
+
+import logging
+from typing import Optional, Sequence
+
+from celery import shared_task
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from .. import api
+
+log = logging.getLogger(__name__)
+
+
+def _course_key(value: str) -> Optional[CourseKey]:
+    try:
+        return CourseKey.from_string(str(value))
+    except InvalidKeyError:
+        log.warning("completion_aggregator: ignoring a task for the invalid course key %r", value)
+        return None
+
+
+@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.update_aggregators")
+def update_aggregators(username: str, course_key: str, block_keys: Sequence[str] = (), force: bool = False) -> None:
+    """Recompute one enrollment (idempotent; unknown users and courses resolve with a warning)."""
+    key = _course_key(course_key)
+    if key is not None:
+        api.aggregate_learners(key, [username], force=force, block_keys=[str(b) for b in block_keys or ()])
+
+
+@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.aggregate_learners")
+def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = False) -> dict:
+    """Recompute a chunk of learners of one course (one graph load, one completions query)."""
+    key = _course_key(course_key)
+    if key is None:
+        return {}
+    result = api.aggregate_learners(key, list(usernames), force=force)
+    return {"learners": result.learners, "stale_rows": result.stale_rows, "rows_written": result.rows_written}

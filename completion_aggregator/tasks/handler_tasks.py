@@ -1,0 +1,25 @@
+"""Tasks queued by signal handlers. ``mark_all_stale`` keeps the peer's import path and signature."""
+from __future__ import annotations
+
+import logging
+from typing import Optional, Sequence
+
+from celery import shared_task
+
+from .. import api
+from .aggregation_tasks import _course_key
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, name="completion_aggregator.tasks.handler_tasks.mark_all_stale")
+def mark_all_stale(course_key: str, users: Optional[Sequence[str]] = None) -> int:
+    """
+    Queue a forced whole-course recompute for every active enrollment (or ``users``).
+
+    Unlike the peer, learners who never started are included. Returns the number queued.
+    """
+    key = _course_key(course_key)
+    if key is None:
+        return 0
+    return len(api.mark_course_stale(key, users=users, force=True))
