@@ -46,14 +46,42 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
 
 
 def course_published(sender, course_key, **kwargs) -> None:
-    """A new course structure: every active enrollment must be recomputed."""
+    """
+    A new course structure: every active enrollment must be recomputed (forced).
+
+    Queued after commit with ``COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN`` seconds of delay,
+    because edx-platform rebuilds its block structure some time after the publish.
+    """
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
-    usernames = api.mark_course_stale(course_key, force=True)
-    _aggregate_after_commit(course_key, usernames)
+    from .tasks.handler_tasks import mark_all_stale
+
+    countdown = int(get_setting("COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN") or 0)
+    transaction.on_commit(lambda: mark_all_stale.apply_async(args=(str(course_key),), countdown=countdown))
+
+
+def learner_changed(username: str, course_key) -> None:
+    """An enrollment, its track or its cohort changed: recompute that learner (forced)."""
+    if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
+        return
+    api.mark_stale(username, course_key, force=True)
+    _aggregate_after_commit(course_key, [username])
 
 
 if apps.is_installed("completion_aggregator.standalone"):
+    from .standalone.models import CohortMembership, Enrollment
     from .standalone.signals import course_published as standalone_course_published
 
     standalone_course_published.connect(course_published, dispatch_uid="completion_aggregator.standalone_published")
+
+    @receiver(post_save, sender=Enrollment, dispatch_uid="completion_aggregator.standalone_enrollment")
+    def standalone_enrollment_saved(sender, instance, **kwargs) -> None:
+        """Enrolled, re-activated or changed track (an unenrollment keeps the rows)."""
+        if instance.is_active:
+            learner_changed(instance.user.get_username(), instance.course_key)
+
+    @receiver(post_save, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_saved")
+    @receiver(post_delete, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_deleted")
+    def standalone_cohort_changed(sender, instance, **kwargs) -> None:
+        """Cohort membership changed (content groups may show other blocks)."""
+        learner_changed(instance.user.get_username(), instance.course_key)

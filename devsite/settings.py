@@ -109,6 +109,8 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 for _name, _value in aggregator_common.DEFAULTS.items():
     globals()[_name] = _value.copy() if isinstance(_value, (set, dict)) else _value
 COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.adapters.standalone.StandaloneAdapter"
+# The standalone host commits a structure before announcing it: no need to wait.
+COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN = 0
 
 # edx-completion records nothing unless the switch ``completion.enable_completion_tracking`` is on:
 # here every switch without a database row counts as on (the project has no other switches).

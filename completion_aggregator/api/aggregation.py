@@ -63,37 +63,60 @@ def aggregate_learners(
     """
     Recompute and store the aggregates of ``usernames`` in ``course_key``; resolve their stale rows.
 
-    ``force`` or ``block_keys`` add to what the stale rows ask (a forced full recompute,
-    or more changed blocks). Unknown users and deleted courses resolve their stale rows
-    with a warning instead of failing. Stale rows written while this runs keep
-    ``resolved=False``: only the ids read here are resolved.
+    ``force`` or ``block_keys`` are first queued as stale rows (a forced full recompute, or
+    more changed blocks), so that every write follows the same rule: the unresolved stale
+    rows of the chunk are locked by primary key (``SELECT … FOR UPDATE``: record locks only,
+    so the LMS can keep inserting new stale rows), then completions are read, aggregates
+    computed and upserted, and exactly the locked ids resolved, in one transaction. Two runs
+    for the same enrollment therefore serialise, and the later one reads after the earlier
+    one's commit; a completion committed during a run keeps its stale row unresolved.
+    Unknown users and deleted courses resolve their stale rows with a warning.
 
     Raises:
-        django.db.DatabaseError: on database failure (nothing is resolved then).
+        django.db.DatabaseError: on database failure (the transaction rolls back; nothing is resolved).
     """
     course_key = as_course_key(course_key)
     names = sorted(set(usernames))
     result = AggregationResult(course_key=str(course_key))
     if not names:
         return result
-    stale = list(
-        StaleCompletion.objects.filter(course_key=course_key, username__in=names, resolved=False).values_list(
-            "id", "username", "block_key", "force"
+    if force or block_keys:
+        StaleCompletion.objects.bulk_create(
+            [StaleCompletion(username=name, course_key=course_key, block_key=None, force=True) for name in names]
+            if force
+            else [StaleCompletion(username=name, course_key=course_key, block_key=key) for name in names for key in block_keys],
+            batch_size=_ID_CHUNK,
         )
+    candidates = list(
+        StaleCompletion.objects.filter(course_key=course_key, username__in=names, resolved=False).values_list("id", flat=True)
     )
+    if not candidates:
+        return result
+    with transaction.atomic():
+        _store(course_key, candidates, result)
+    return result
+
+
+def _store(course_key: CourseKey, candidates: list[int], result: AggregationResult) -> None:
+    stale: list[tuple] = []
+    for start in range(0, len(candidates), _ID_CHUNK):
+        stale.extend(
+            StaleCompletion.objects.select_for_update()
+            .filter(id__in=candidates[start : start + _ID_CHUNK], resolved=False)
+            .values_list("id", "username", "block_key", "force")
+        )
     stale_ids = [row[0] for row in stale]
     result.stale_rows = len(stale_ids)
-    if not stale and not force and not block_keys:
-        return result
-    full_for: set[str] = set(names) if force else set()
+    if not stale:  # another run resolved them while we waited for the locks
+        return
+    full_for: set[str] = set()
     changed_for: dict[str, set[str]] = defaultdict(set)
     for _id, name, block_key, row_force in stale:
         if row_force or block_key is None:
             full_for.add(name)
         else:
             changed_for[name].add(str(block_key))
-    for name in names:
-        changed_for[name].update(str(key) for key in block_keys)
+    names = sorted({row[1] for row in stale})
 
     users = list(get_user_model().objects.filter(username__in=names))
     known = {user.get_username() for user in users}
@@ -102,14 +125,14 @@ def aggregate_learners(
         log.warning("completion_aggregator: no user %r; resolving their stale rows for %s", name, course_key)
     if not users:
         _resolve(stale_ids)
-        return result
+        return
 
     try:
         structures = get_adapter().get_course_structures(course_key, users)
     except CourseNotFound:
         log.warning("completion_aggregator: course %s not found; resolving %d stale rows", course_key, len(stale_ids))
         _resolve(stale_ids)
-        return result
+        return
 
     user_ids = [user.pk for user in users]
     completions: dict[int, list] = defaultdict(list)
@@ -173,16 +196,13 @@ def aggregate_learners(
             result.changed.append((user.pk, value, before))
         to_delete.extend(stored_ids[(user.pk, key)] for key in mine if key not in current)
 
-    with transaction.atomic():
-        if to_write:
-            upsert(to_write)
-        if to_delete:
-            for start in range(0, len(to_delete), _ID_CHUNK):
-                Aggregator.objects.filter(id__in=to_delete[start : start + _ID_CHUNK]).delete()
-        _resolve(stale_ids)
+    if to_write:
+        upsert(to_write)
+    for start in range(0, len(to_delete), _ID_CHUNK):
+        Aggregator.objects.filter(id__in=to_delete[start : start + _ID_CHUNK]).delete()
+    _resolve(stale_ids)
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)
-    return result
 
 
 def upsert(rows: list[Aggregator]) -> None:

@@ -47,9 +47,15 @@ def has_pending_work(username: str, course_key: CourseKey) -> bool:
     return StaleCompletion.objects.filter(username=username, course_key=course_key, resolved=False).exists()
 
 
-def reaggregate_course(course_key: CourseKey, routing_key: Optional[str] = None) -> int:
+def reaggregate_course(
+    course_key: CourseKey,
+    routing_key: Optional[str] = None,
+    users: Optional[Iterable[AbstractBaseUser | str]] = None,
+) -> int:
     """
-    Force a full recompute of every active enrollment of a course; returns how many were queued.
+    Force a full recompute of every active enrollment of a course (or of ``users``).
+
+    Returns how many enrollments were queued.
 
     The forced stale rows are bulk-inserted; in asynchronous mode the next service run picks
     them up, in synchronous mode aggregation tasks are enqueued now (on ``routing_key``).
@@ -57,7 +63,7 @@ def reaggregate_course(course_key: CourseKey, routing_key: Optional[str] = None)
     from ..conf import get_setting
     from ..tasks.aggregation_tasks import aggregate_learners
 
-    usernames = mark_course_stale(course_key, force=True)
+    usernames = mark_course_stale(course_key, users=users, force=True)
     if not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION"):
         chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
         options = {"routing_key": routing_key} if routing_key else {}

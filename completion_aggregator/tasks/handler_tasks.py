@@ -17,9 +17,10 @@ def mark_all_stale(course_key: str, users: Optional[Sequence[str]] = None) -> in
     """
     Queue a forced whole-course recompute for every active enrollment (or ``users``).
 
-    Unlike the peer, learners who never started are included. Returns the number queued.
+    Unlike the peer, learners who never started are included. In synchronous mode the
+    aggregation follows at once. Returns the number queued.
     """
     key = _course_key(course_key)
     if key is None:
         return 0
-    return len(api.mark_course_stale(key, users=users, force=True))
+    return api.reaggregate_course(key, users=users)

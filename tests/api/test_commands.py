@@ -30,8 +30,8 @@ def test_service_groups_stale_rows_per_course_and_chunk(capsys):
     complete(users[0], leaves_b[0])
     call_command("run_aggregator_service")
     out = capsys.readouterr().out
-    # 7 stale rows; 3 learners in A (2 tasks of at most 2) + 1 in B (1 task).
-    assert "stale rows read: 7; learners: 4; courses: 2; tasks enqueued: 3" in out
+    # 3 enrollment rows + 7 completion rows; 3 learners in A (2 tasks of at most 2) + 1 in B.
+    assert "stale rows read: 10; learners: 4; courses: 2; tasks enqueued: 3" in out
     assert not StaleCompletion.objects.filter(resolved=False).exists()
     assert Aggregator.objects.get(user=users[2], aggregation_name="course", course_key=course_a).earned == 2.0
     assert Aggregator.objects.get(user=users[0], aggregation_name="course", course_key=course_b).percent == 0.5
@@ -68,6 +68,7 @@ def test_reaggregate_course_queues_every_active_enrollment(capsys):
     course_key, _ = build_course()
     learner("a", course_key)
     learner("b", course_key)
+    StaleCompletion.objects.all().delete()  # the enrollments' own rows
     call_command("reaggregate_course", str(course_key))
     assert "courses: 1; enrollments queued: 2" in capsys.readouterr().out
     assert StaleCompletion.objects.filter(force=True, block_key=None, resolved=False).count() == 2
