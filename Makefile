@@ -37,6 +37,11 @@ test: $(STAMP) ## run the test suite on SQLite
 test-mysql: $(MYSQL_STAMP) ## run the test suite on MariaDB/MySQL (127.0.0.1:3306, root, fresh test database)
 	$(MYSQL_ENV) $(BIN)/python -m pytest --create-db
 
+test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (127.0.0.1:6379)
+	$(MYSQL_ENV) DB_TEST_NAME=test_completion_aggregator_it CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \
+	  REDIS_CACHE_URL=redis://127.0.0.1:6379/15 CELERY_VISIBILITY_TIMEOUT=5 \
+	  $(BIN)/python -m pytest -m integration --create-db -p no:randomly tests/integration
+
 bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 

@@ -32,3 +32,4 @@ class CompletionAggregatorAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .tasks import aggregation_tasks, handler_tasks  # noqa: F401  (registers the Celery tasks)

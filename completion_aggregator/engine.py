@@ -271,7 +271,8 @@ def _aggregate(
         leaf = leaf_index.get(block_key)
         if leaf is None:
             continue
-        value = 0.0 if value < 0.0 else 1.0 if value > 1.0 else float(value)
+        value = float(value) if value == value else 0.0  # NaN counts as nothing
+        value = 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
         target = optional_earned if graph.leaf_optional[leaf] else earned
         for index in graph.leaf_ancestors[leaf]:
             if only is not None and index not in only:

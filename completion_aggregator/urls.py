@@ -4,5 +4,6 @@ from django.urls import include, path
 app_name = "completion_aggregator"
 
 urlpatterns = [
-    path("v1/", include("completion_aggregator.rest_api.v1.urls")),
+    # REST API: v1/, v0/, api/schema/, api/docs/.
+    path("", include("completion_aggregator.rest_api.urls")),
 ]

@@ -104,14 +104,67 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How long a task taken by a worker that died stays invisible before redelivery (Redis broker).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 
 # completion_aggregator: every default, then the development choices.
 for _name, _value in aggregator_common.DEFAULTS.items():
     globals()[_name] = _value.copy() if isinstance(_value, (set, dict)) else _value
 COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.adapters.standalone.StandaloneAdapter"
+# With a real broker the project runs as production does: completions only enqueue and
+# run_aggregator_service (cron) turns the queue into tasks for the workers.
+COMPLETION_AGGREGATOR_ASYNC_AGGREGATION = not CELERY_TASK_ALWAYS_EAGER
 # The standalone host commits a structure before announcing it: no need to wait.
 COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN = 0
 
 # edx-completion records nothing unless the switch ``completion.enable_completion_tracking`` is on:
 # here every switch without a database row counts as on (the project has no other switches).
 WAFFLE_SWITCH_DEFAULT = True
+
+# ---------------------------------------------------------------------------------------
+# REST API (completion_aggregator.rest_api): OpenAPI schema, and JWTs signed with a
+# development key (``python manage.py create_api_token USERNAME`` prints one).
+# ---------------------------------------------------------------------------------------
+import base64  # noqa: E402
+import json  # noqa: E402
+
+if "drf_spectacular" not in INSTALLED_APPS:  # noqa: F821
+    INSTALLED_APPS += ["drf_spectacular"]  # noqa: F821  (its Swagger UI templates)
+REST_FRAMEWORK = {
+    **globals().get("REST_FRAMEWORK", {}),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Completion aggregator API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+_JWT_DEV_SECRET = os.environ.get("JWT_SECRET_KEY", "completion-aggregator-dev-jwt-secret-not-for-production")
+_JWT_DEV_ISSUER = "http://127.0.0.1:8000/oauth2"
+_JWT_DEV_AUDIENCE = "completion-aggregator-dev"
+# The dev key is also listed as the (only) verification key: edx-drf-extensions first verifies
+# against JWT_PUBLIC_SIGNING_JWK_SET and, when that set is empty, accepts the signature without
+# checking it (a token signed with any key would pass). Never leave the set empty.
+_JWT_DEV_JWK_SET = json.dumps(
+    {"keys": [{"kty": "oct", "k": base64.urlsafe_b64encode(_JWT_DEV_SECRET.encode()).decode().rstrip("=")}]}
+)
+JWT_AUTH = {
+    "JWT_PUBLIC_SIGNING_JWK_SET": _JWT_DEV_JWK_SET,
+    "JWT_SECRET_KEY": _JWT_DEV_SECRET,
+    "JWT_ISSUER": _JWT_DEV_ISSUER,
+    "JWT_AUDIENCE": _JWT_DEV_AUDIENCE,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_ISSUERS": [{"ISSUER": _JWT_DEV_ISSUER, "AUDIENCE": _JWT_DEV_AUDIENCE, "SECRET_KEY": _JWT_DEV_SECRET}],
+    "JWT_AUTH_COOKIE": None,
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_VERIFY_AUDIENCE": True,
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_SUPPORTED_VERSION": "1.2.0",
+}
+# ---------------------------------------------------------------------------------------
+# End of REST API section.
+# ---------------------------------------------------------------------------------------

@@ -22,3 +22,36 @@ __all__ = [
     "mark_stale",
     "reaggregate_course",
 ]
+
+# Reports for the REST API: many learners, statistics, the course mean.
+from .reports import (  # noqa: E402
+    BlockStatsData,
+    CompletionStatsData,
+    CompletionTrackingDisabled,
+    CourseStatsData,
+    NotEnrolled,
+    enrolled_learners,
+    get_course_stats,
+    get_learner_progress,
+    get_mean,
+    get_stored_progress_many,
+    get_user_course_keys,
+    get_user_progress,
+    submit_block_completion,
+)
+
+__all__ += [
+    "BlockStatsData",
+    "CompletionStatsData",
+    "CompletionTrackingDisabled",
+    "CourseStatsData",
+    "NotEnrolled",
+    "enrolled_learners",
+    "get_course_stats",
+    "get_learner_progress",
+    "get_mean",
+    "get_stored_progress_many",
+    "get_user_course_keys",
+    "get_user_progress",
+    "submit_block_completion",
+]

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import override_settings
+from rest_framework.test import APIClient
 
 from completion_aggregator import api
 from completion_aggregator.models import Aggregator, StaleCompletion
@@ -170,6 +171,17 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert (progress.course.earned, progress.course.possible, progress.course.percent) == (3.0, 4.0, 0.75)
         assert progress.course.last_modified == WHEN
         assert [(b.block_type, b.earned, b.possible) for b in progress.by_type("chapter")] == [("chapter", 1.5, 2.0)] * 2
+        client = APIClient()
+        client.force_authenticate(kept)
+        response = client.get(f"/completion-aggregator/v1/course/{course_key}/?requested_fields=chapter")
+        assert response.status_code == 200, response.content
+        entry = response.json()["results"][0]
+        assert entry["completion"] == {"earned": 3.0, "possible": 4.0, "percent": 0.75}
+        assert [c["completion"] for c in entry["chapter"]] == [{"earned": 1.5, "possible": 2.0, "percent": 0.75}] * 2
+        staff = learner("upgrade_staff", is_staff=True)
+        client.force_authenticate(staff)
+        listing = client.get(f"/completion-aggregator/v1/course/{course_key}/").json()["results"]
+        assert {e["username"]: e["completion"]["earned"] for e in listing} == {"kept": 3.0, "queued": 3.0}
 
         # One service run resolves the peer's stale row and updates that learner correctly.
         call_command("run_aggregator_service", verbosity=0)

@@ -1,0 +1,1 @@
+"""v1 REST API: course completion lists and details, course statistics."""

@@ -1,2 +1,13 @@
-"""v1 REST URLs."""
-urlpatterns = []
+"""v1 REST URLs (under ``completion-aggregator/v1/``)."""
+from django.urls import path, re_path
+
+from ..patterns import COURSE_KEY_PATTERN
+from . import views
+
+app_name = "v1"
+
+urlpatterns = [
+    path("course/", views.CourseCompletionListView.as_view(), name="course-list"),
+    re_path(rf"^course/{COURSE_KEY_PATTERN}/$", views.CourseCompletionDetailView.as_view(), name="course-detail"),
+    re_path(rf"^stats/{COURSE_KEY_PATTERN}/$", views.CourseStatsView.as_view(), name="course-stats"),
+]

@@ -1,0 +1,437 @@
+"""
+The read path for many learners and for course statistics (what the REST API serves).
+
+* One learner: :func:`get_learner_progress` (fresh, through :func:`progress.get_course_progress`).
+* One learner, many courses: :func:`get_user_course_keys` + :func:`get_user_progress`.
+* Many learners, one course: :func:`enrolled_learners` (a queryset the caller pages) and
+  :func:`get_stored_progress_many` (stored rows of the page's learners in one query; learners
+  without rows get ``earned`` 0.0 and the course's real ``possible``).
+* Statistics: :func:`get_course_stats` and :func:`get_mean`, computed with database aggregates;
+  enrolled learners without rows count as 0.
+
+Also :func:`submit_block_completion`, the write behind the v0 block completion endpoint.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+from completion.models import BlockCompletion
+from completion.waffle import ENABLE_COMPLETION_TRACKING_SWITCH
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from opaque_keys.edx.keys import CourseKey, UsageKey
+
+from ..adapters import get_adapter
+from ..adapters.base import CourseNotFound
+from ..conf import get_setting
+from ..data import AggregateData, CourseProgressData, ratio
+from ..engine import CourseGraph, aggregate
+from ..models import Aggregator
+from .graphs import graph_for
+from .progress import BlockNotInCourse, get_course_progress
+
+log = logging.getLogger(__name__)
+
+MEAN_CACHE_KEY = "completion-api-v0.mean-completion.{course_key}"
+COURSE = "course"
+
+_ROW_FIELDS = (
+    "user_id",
+    "block_key",
+    "aggregation_name",
+    "earned",
+    "possible",
+    "percent",
+    "optional_earned",
+    "optional_possible",
+    "optional_percent",
+    "last_modified",
+)
+
+
+class NotEnrolled(LookupError):
+    """The learner is not actively enrolled in the course."""
+
+
+class CompletionTrackingDisabled(RuntimeError):
+    """edx-completion's ``completion.enable_completion_tracking`` switch is off: nothing can be recorded."""
+
+
+@dataclass(frozen=True)
+class CompletionStatsData:
+    """A mean completion: ``earned`` and ``possible`` averaged over learners, ``percent`` their ratio."""
+
+    earned: float
+    possible: float
+    percent: float
+
+
+@dataclass(frozen=True)
+class BlockStatsData:
+    """The learners' mean completion of one aggregating block, and how many completed it."""
+
+    block_key: str
+    block_type: str
+    mean_completion: CompletionStatsData
+    completed_count: int
+
+
+@dataclass(frozen=True)
+class CourseStatsData:
+    """The learners' mean completion of a course, plus per-block statistics when asked."""
+
+    course_key: str
+    learners: int
+    mean_completion: CompletionStatsData
+    blocks: tuple[BlockStatsData, ...] = field(default=())
+
+    def by_type(self, block_type: str) -> tuple[BlockStatsData, ...]:
+        """The block statistics of one block type, in course order."""
+        return tuple(block for block in self.blocks if block.block_type == block_type)
+
+
+# One learner ----------------------------------------------------------------------------
+
+
+def get_learner_progress(
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+) -> CourseProgressData:
+    """
+    An actively enrolled learner's fresh progress in a course (see ``get_course_progress``).
+
+    Raises:
+        NotEnrolled: the user is not actively enrolled in the course.
+        CourseNotFound: the host has no such course.
+        BlockNotInCourse: ``root_block`` is not in the learner's structure.
+    """
+    if not get_adapter().is_enrolled(user, course_key):
+        raise NotEnrolled(f"{user.get_username()} is not enrolled in {course_key}")
+    return get_course_progress(user, course_key, root_block)
+
+
+def get_user_course_keys(user: AbstractBaseUser, mobile_only: bool = False) -> list[CourseKey]:
+    """
+    The keys of the user's active enrollments, ordered by course key.
+
+    ``mobile_only`` keeps the courses available on mobile.
+    """
+    adapter = get_adapter()
+    keys = list(adapter.user_course_keys(user))
+    if mobile_only and keys:
+        mobile = {str(key) for key in adapter.mobile_available(keys)}
+        keys = [key for key in keys if str(key) in mobile]
+    return sorted(keys, key=str)
+
+
+def get_user_progress(user: AbstractBaseUser, course_keys: Iterable[CourseKey]) -> list[CourseProgressData]:
+    """
+    The user's fresh progress in each of ``course_keys`` (in that order).
+
+    Courses the host no longer knows are left out (with a warning), not an error.
+    """
+    results = []
+    for course_key in course_keys:
+        try:
+            results.append(get_course_progress(user, course_key))
+        except CourseNotFound:
+            log.warning("completion_aggregator: %s is enrolled in %s, which has no structure", user, course_key)
+    return results
+
+
+# Many learners --------------------------------------------------------------------------
+
+
+def enrolled_learners(course_key: CourseKey, user_ids: Optional[Iterable[int]] = None) -> QuerySet:
+    """
+    The course's actively enrolled users, ordered by id (optionally only ``user_ids``).
+
+    The caller pages the queryset, then hands a page to :func:`get_stored_progress_many`.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+    """
+    adapter = get_adapter()
+    if not adapter.course_exists(course_key):
+        raise CourseNotFound(f"no course {course_key}")
+    learners = adapter.enrolled_users(course_key)
+    if user_ids is not None:
+        learners = learners.filter(id__in=list(user_ids))
+    return learners.order_by("id")
+
+
+def get_stored_progress_many(
+    course_key: CourseKey,
+    users: Sequence[AbstractBaseUser],
+    block_types: Iterable[str] = (),
+    root_block: Optional[UsageKey] = None,
+) -> list[CourseProgressData]:
+    """
+    The stored progress of ``users`` in a course, one entry per user in the given order.
+
+    Reads the users' Aggregator rows in one query (no recomputation, pending work or not).
+    A user without a course row gets ``earned`` 0.0 and the course's real ``possible`` from a
+    representative learner's course graph, loaded once per call. ``blocks`` of each entry hold
+    the aggregators of ``block_types`` (in course order); with ``root_block`` only those at or
+    below it, and the course entry is the root block's.
+
+    Raises:
+        CourseNotFound: the course structure is needed and the host has none.
+        BlockNotInCourse: ``root_block`` is not in the representative learner's structure.
+    """
+    users = list(users)
+    if not users:
+        return []
+    types = set(block_types)
+    wanted = types | {COURSE}
+    if root_block is not None:
+        wanted.add(root_block.block_type)
+    rows: dict[int, dict[str, AggregateData]] = {user.pk: {} for user in users}
+    for row in Aggregator.objects.filter(
+        course_key=course_key, user_id__in=list(rows), aggregation_name__in=sorted(wanted)
+    ).values_list(*_ROW_FIELDS):
+        user_id, block_key, *values = row
+        key = str(block_key)
+        rows[user_id][key] = AggregateData(key, *values)
+
+    def course_row(mine: dict[str, AggregateData]) -> Optional[AggregateData]:
+        if root_block is not None:
+            return mine.get(str(root_block))
+        return next((value for value in mine.values() if value.block_type == COURSE), None)
+
+    graph: Optional[CourseGraph] = None
+    if types or root_block is not None or any(course_row(rows[user.pk]) is None for user in users):
+        graph = _representative_graph(course_key, [user for user in users if course_row(rows[user.pk]) is None] or users)
+
+    top = str(root_block) if root_block is not None else (graph.root if graph is not None else None)
+    keep: Optional[frozenset[str]] = None
+    zeros: dict[str, AggregateData] = {}
+    order: dict[str, int] = {}
+    if graph is not None:
+        if root_block is not None:
+            try:
+                under = graph.aggregators_under(top)
+            except KeyError:
+                raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
+            keep = frozenset(graph.aggregator_keys[index] for index in under)
+        zeros = {value.block_key: value for value in aggregate(graph, ())}
+        order = {key: index for index, key in enumerate(graph.aggregator_keys)}
+
+    def zero_course() -> AggregateData:
+        value = zeros.get(top) if top is not None else None
+        return value or AggregateData(top or "", COURSE, 0.0, 0.0, 1.0)
+
+    def listed(values: Iterable[AggregateData]) -> tuple[AggregateData, ...]:
+        chosen = [
+            value
+            for value in values
+            if value.block_type in types and value.block_key != top and (keep is None or value.block_key in keep)
+        ]
+        chosen.sort(key=lambda value: (order.get(value.block_key, len(order)), value.block_key))
+        return tuple(chosen)
+
+    results = []
+    for user in users:
+        mine = rows[user.pk]
+        course_entry = course_row(mine)
+        if course_entry is None:
+            course_entry, blocks = zero_course(), listed(zeros.values())
+        else:
+            blocks = listed(mine.values())
+        results.append(
+            CourseProgressData(
+                course_key=str(course_key),
+                user_id=user.pk,
+                username=user.get_username(),
+                course=course_entry,
+                blocks=blocks,
+                fresh=False,
+            )
+        )
+    return results
+
+
+def _representative_graph(course_key: CourseKey, candidates: Sequence[AbstractBaseUser]) -> CourseGraph:
+    """The graph of one learner's view (a non-staff candidate when there is one)."""
+    user = next((user for user in candidates if not getattr(user, "is_staff", False)), candidates[0])
+    return graph_for(get_adapter().get_course_structure(course_key, user))
+
+
+# Statistics -----------------------------------------------------------------------------
+
+
+def get_course_stats(
+    course_key: CourseKey,
+    exclude_roles: Iterable[str] = (),
+    cohort_id: Optional[int] = None,
+    block_types: Iterable[str] = (),
+    viewer: Optional[AbstractBaseUser] = None,
+) -> CourseStatsData:
+    """
+    The mean completion of a course's active enrollments, computed with database aggregates.
+
+    Holders of ``exclude_roles`` are left out; with ``cohort_id`` only that cohort's members
+    count. ``earned`` is the sum of the learners' course-level earned divided by the number of
+    learners (learners without rows count as 0); ``possible`` is the learners' mean possible,
+    taking a representative learner's course possible for those without rows; ``percent`` is
+    their ratio. ``block_types`` adds the same per block of those types, with the number of
+    learners who completed it. ``viewer`` supplies the course structure when no learner does.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+    """
+    adapter = get_adapter()
+    learners = adapter.enrolled_users(course_key)
+    roles = [role for role in exclude_roles if role]
+    if roles:
+        excluded = adapter.role_holder_ids(course_key, roles)
+        if excluded:
+            learners = learners.exclude(id__in=sorted(excluded))
+    if cohort_id is not None:
+        learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
+    count = learners.count()
+    representative = learners.order_by("id").first() if count else None
+    if representative is None:
+        representative = viewer
+    if representative is not None:
+        graph: Optional[CourseGraph] = graph_for(adapter.get_course_structure(course_key, representative))
+    else:
+        if not adapter.course_exists(course_key):
+            raise CourseNotFound(f"no course {course_key}")
+        graph = None
+    graph_possible: dict[str, float] = {}
+    if graph is not None:
+        graph_possible = dict(zip(graph.aggregator_keys, graph.possible))
+
+    rows = Aggregator.objects.filter(course_key=course_key, user_id__in=learners.values("id"))
+    course = rows.filter(aggregation_name=COURSE).aggregate(
+        earned=Sum("earned"), possible=Sum("possible"), rows=Count("id")
+    )
+    course_possible = graph_possible.get(graph.root, 0.0) if graph is not None else 0.0
+    mean_completion = _mean(
+        count, course["earned"] or 0.0, course["possible"] or 0.0, course["rows"] or 0, course_possible
+    )
+
+    blocks: list[BlockStatsData] = []
+    types = {name for name in block_types if name != COURSE}
+    if types:
+        grouped = {
+            str(row["block_key"]): row
+            for row in rows.filter(aggregation_name__in=sorted(types))
+            .values("block_key", "aggregation_name")
+            .annotate(
+                earned=Sum("earned"),
+                possible=Sum("possible"),
+                rows=Count("id"),
+                completed=Count("id", filter=Q(percent__gte=1.0)),
+            )
+            .order_by()
+        }
+        listed: list[tuple[str, str]] = []
+        if graph is not None:
+            listed = [
+                (key, block_type)
+                for key, block_type in zip(graph.aggregator_keys, graph.aggregator_types)
+                if block_type in types
+            ]
+        known = {key for key, _type in listed}
+        listed += sorted((key, row["aggregation_name"]) for key, row in grouped.items() if key not in known)
+        for key, block_type in listed:
+            row = grouped.get(key) or {}
+            stored_rows = row.get("rows") or 0
+            default_possible = graph_possible.get(key)
+            if default_possible is None:  # not in the representative view: average the stored rows
+                default_possible = (row.get("possible") or 0.0) / stored_rows if stored_rows else 0.0
+            blocks.append(
+                BlockStatsData(
+                    block_key=key,
+                    block_type=block_type,
+                    mean_completion=_mean(
+                        count, row.get("earned") or 0.0, row.get("possible") or 0.0, stored_rows, default_possible
+                    ),
+                    completed_count=int(row.get("completed") or 0),
+                )
+            )
+    return CourseStatsData(
+        course_key=str(course_key), learners=count, mean_completion=mean_completion, blocks=tuple(blocks)
+    )
+
+
+def _mean(learners: int, earned: float, possible: float, rows: int, default_possible: float) -> CompletionStatsData:
+    """Means over ``learners``: those without a row have earned 0 and ``default_possible``."""
+    if learners <= 0:
+        return CompletionStatsData(0.0, default_possible, ratio(0.0, default_possible))
+    missing = max(0, learners - rows)
+    mean_earned = earned / learners
+    mean_possible = (possible + missing * default_possible) / learners
+    return CompletionStatsData(mean_earned, mean_possible, ratio(mean_earned, mean_possible))
+
+
+def get_mean(course_key: CourseKey) -> float:
+    """
+    The average course ``percent`` over active enrolled learners who hold no course role.
+
+    Learners without a course row count as 0. Computed in the database and cached for
+    ``COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT`` seconds under
+    ``completion-api-v0.mean-completion.{course_key}`` (the peer's key).
+    """
+    if isinstance(course_key, str):
+        course_key = CourseKey.from_string(course_key)
+    key = MEAN_CACHE_KEY.format(course_key=course_key)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    adapter = get_adapter()
+    learners = adapter.enrolled_users(course_key)
+    role_holders = adapter.role_holder_ids(course_key)
+    if role_holders:
+        learners = learners.exclude(id__in=sorted(role_holders))
+    count = learners.count()
+    total = 0.0
+    if count:
+        total = (
+            Aggregator.objects.filter(
+                course_key=course_key, aggregation_name=COURSE, user_id__in=learners.values("id")
+            ).aggregate(total=Sum("percent"))["total"]
+            or 0.0
+        )
+    mean = total / count if count else 0.0
+    cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
+    return mean
+
+
+# The v0 block completion write ----------------------------------------------------------
+
+
+def submit_block_completion(
+    user: AbstractBaseUser, course_key: CourseKey, block_key: UsageKey, completion: float
+) -> bool:
+    """
+    Record the user's completion of a block of a course they are enrolled in.
+
+    Returns True when a BlockCompletion was created, False when one was updated. The
+    completion's own signals queue the aggregation.
+
+    Raises:
+        NotEnrolled: the user is not actively enrolled in the course.
+        CourseNotFound: the host has no such course.
+        BlockNotInCourse: the block is not in the user's course structure.
+        ValueError: ``completion`` is not between 0.0 and 1.0.
+        CompletionTrackingDisabled: edx-completion's tracking switch is off.
+    """
+    if not 0.0 <= completion <= 1.0:
+        raise ValueError(f"completion must be between 0.0 and 1.0, not {completion}")
+    adapter = get_adapter()
+    if not adapter.is_enrolled(user, course_key):
+        raise NotEnrolled(f"{user.get_username()} is not enrolled in {course_key}")
+    if block_key.course_key != course_key:
+        raise BlockNotInCourse(f"{block_key} is not in course {course_key}")
+    structure = adapter.get_course_structure(course_key, user)
+    if str(block_key) not in structure.blocks:
+        raise BlockNotInCourse(f"{block_key} is not in course {course_key}")
+    if not ENABLE_COMPLETION_TRACKING_SWITCH.is_enabled():
+        raise CompletionTrackingDisabled("completion tracking is disabled")
+    _obj, created = BlockCompletion.objects.submit_completion(user=user, block_key=block_key, completion=completion)
+    return bool(created)

@@ -1,0 +1,50 @@
+"""Pagination of the REST API: edx-drf-extensions' namespaced envelope with a capped page size."""
+from __future__ import annotations
+
+from edx_rest_framework_extensions.paginators import NamespacedPageNumberPagination
+from rest_framework.settings import api_settings
+
+from ..conf import get_setting
+
+DEFAULT_PAGE_SIZE = 10
+
+
+class CompletionPagination(NamespacedPageNumberPagination):
+    """
+    ``{"pagination": {"next", "previous", "count", "num_pages"}, "results": [...]}``.
+
+    ``page_size`` is capped by ``COMPLETION_AGGREGATOR_MAX_PAGE_SIZE``: a larger request is
+    served at the cap, not refused.
+    """
+
+    page_size_query_param = "page_size"
+
+    @property
+    def page_size(self) -> int:  # type: ignore[override]
+        """The host's ``REST_FRAMEWORK["PAGE_SIZE"]`` (10 when unset), never above the cap."""
+        return min(api_settings.PAGE_SIZE or DEFAULT_PAGE_SIZE, self.max_page_size)
+
+    @property
+    def max_page_size(self) -> int:  # type: ignore[override]
+        """Read at request time, so that a settings change applies without a restart."""
+        return int(get_setting("COMPLETION_AGGREGATOR_MAX_PAGE_SIZE"))
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """The OpenAPI shape of the namespaced envelope."""
+        return {
+            "type": "object",
+            "required": ["pagination", "results"],
+            "properties": {
+                "pagination": {
+                    "type": "object",
+                    "required": ["next", "previous", "count", "num_pages"],
+                    "properties": {
+                        "next": {"type": "string", "format": "uri", "nullable": True},
+                        "previous": {"type": "string", "format": "uri", "nullable": True},
+                        "count": {"type": "integer"},
+                        "num_pages": {"type": "integer"},
+                    },
+                },
+                "results": schema,
+            },
+        }

@@ -1,0 +1,144 @@
+"""
+Parsing and validation of the REST API's inputs.
+
+Bad input becomes a 400 or 404 whose ``detail`` names the bad value, never a 500.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey, UsageKey
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+
+from ..conf import block_types
+
+MEAN = "mean"
+USERNAME = "username"
+
+
+class BadRequest(APIException):
+    """A 400 answered as ``{"detail": "..."}``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
+def aggregation_names() -> list[str]:
+    """The aggregation names that ``requested_fields`` may list (the stored types but ``course``)."""
+    return sorted(name for name in block_types() if name != "course")
+
+
+def parse_course_key(raw: str) -> CourseKey:
+    """Raises NotFound: ``Invalid course key: '…'.``"""
+    try:
+        return CourseKey.from_string(raw)
+    except InvalidKeyError:
+        raise NotFound(f"Invalid course key: '{raw}'.") from None
+
+
+def parse_usage_key(raw: Any, name: str = "root_block") -> Optional[UsageKey]:
+    """None for an absent value. Raises NotFound: ``Invalid root_block: '…'.``"""
+    if raw is None or raw == "":
+        return None
+    try:
+        return UsageKey.from_string(str(raw))
+    except InvalidKeyError:
+        raise NotFound(f"Invalid {name}: '{raw}'.") from None
+
+
+def _items(raw: Any, name: str, separators: str = ",") -> list[str]:
+    """A comma string (GET) or a list (POST) as a list of stripped, non-empty strings."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        parts: Iterable[Any] = re.split(f"[{re.escape(separators)}]", raw)
+    elif isinstance(raw, (list, tuple)):
+        parts = raw
+    else:
+        raise BadRequest(f"Invalid {name}: '{raw}' (expected a list).")
+    items = []
+    for part in parts:
+        if not isinstance(part, (str, int)) or isinstance(part, bool):
+            raise BadRequest(f"Invalid {name}: '{part}'.")
+        text = str(part).strip()
+        if text:
+            items.append(text)
+    return items
+
+
+def parse_requested_fields(raw: Any, allowed: Iterable[str]) -> list[str]:
+    """
+    The requested field names, in request order without repeats.
+
+    Raises BadRequest naming every value not in ``allowed``.
+    """
+    allowed = set(allowed)
+    names = list(dict.fromkeys(_items(raw, "requested_fields")))
+    invalid = [name for name in names if name not in allowed]
+    if invalid:
+        listed = ", ".join(f"'{name}'" for name in invalid)
+        raise BadRequest(
+            f"Invalid requested_fields: {listed}. Valid values are: {', '.join(sorted(allowed))}."
+        )
+    return names
+
+
+def parse_user_ids(raw: Any) -> Optional[list[int]]:
+    """
+    Integers from ``1,2.3`` (GET: comma- or period-separated) or ``[1, 2, 3]`` (POST).
+
+    None when absent. Raises BadRequest naming the values that are not integers.
+    """
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return [raw]
+    values = _items(raw, "user_ids", ",.")
+    invalid = [value for value in values if not re.fullmatch(r"[0-9]+", value)]
+    if invalid:
+        listed = ", ".join(f"'{value}'" for value in invalid)
+        raise BadRequest(f"Invalid user_ids: {listed} (expected integers).")
+    return [int(value) for value in values]
+
+
+def parse_cohort(raw: Any) -> Optional[int]:
+    """A cohort id or None. Raises BadRequest: ``Invalid cohorts: '…'``."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    text = str(raw).strip()
+    if not re.fullmatch(r"[0-9]+", text):
+        raise BadRequest(f"Invalid cohorts: '{raw}' (expected an integer cohort id).")
+    return int(text)
+
+
+def parse_roles(raw: Any) -> list[str]:
+    """A comma list of role names."""
+    return list(dict.fromkeys(_items(raw, "exclude_roles")))
+
+
+def parse_flag(raw: Any, name: str) -> bool:
+    """
+    ``true`` in any case (GET strings) or a JSON boolean (POST) is True; absent is False.
+
+    Raises BadRequest for a POST value that is neither a boolean nor a string.
+    """
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        return raw.strip().lower() == "true"
+    raise BadRequest(f"Invalid {name}: '{raw}' (expected true or false).")
+
+
+def parse_username(raw: Any) -> Optional[str]:
+    """A username, or None when absent or empty."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise BadRequest(f"Invalid username: '{raw}'.")
+    return raw.strip() or None

@@ -1,0 +1,44 @@
+"""
+The REST API's URLs: ``v1/``, ``v0/``, and the OpenAPI schema (``api/schema/``) with its
+Swagger UI (``api/docs/``). Included by ``completion_aggregator.urls``, mounted under
+``completion-aggregator/`` (namespace ``completion_aggregator``).
+"""
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+#: Where edx-platform (and the development project) mount the app.
+MOUNT = r"^completion-aggregator/"
+
+SCHEMA_SETTINGS = {
+    "TITLE": "Completion aggregator API",
+    "DESCRIPTION": (
+        "Course, section and unit completion of Open edX learners. Authenticate with a JWT "
+        '("Authorization: JWT <token>"), an OAuth2 bearer token (in the LMS) or a session.'
+    ),
+    "VERSION": "1.0.0",
+    # Conditional response fields are read-only: not "required" in the schema.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+}
+
+
+def api_urlpatterns():
+    """The versioned endpoints (a fresh list each time: included twice, once for the schema)."""
+    return [
+        path("v1/", include("completion_aggregator.rest_api.v1.urls")),
+        path("v0/", include("completion_aggregator.rest_api.v0.urls")),
+    ]
+
+
+urlpatterns = [
+    *api_urlpatterns(),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(
+            # Only this app's endpoints, at the paths where the host mounts them.
+            urlconf=[re_path(MOUNT, include(api_urlpatterns()))],
+            custom_settings=SCHEMA_SETTINGS,
+        ),
+        name="schema",
+    ),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="completion_aggregator:schema"), name="docs"),
+]

@@ -1,0 +1,122 @@
+"""
+v0 REST views: the v1 views, parametrised.
+
+Completions carry ``ratio``; the course detail has neither ``root_block`` nor ``user_ids``
+and answers a single learner without the pagination envelope. The block completion endpoint
+records a learner's completion of one block.
+"""
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ...adapters.base import CourseNotFound
+from ...api import reports
+from ...api.progress import BlockNotInCourse
+from ..params import BadRequest, parse_course_key, parse_usage_key
+from ..serializers import (
+    BlockCompletionRequestSerializer,
+    BlockCompletionResultSerializer,
+    CourseCompletionV0Serializer,
+)
+from ..v1 import views as v1
+
+_ERRORS = v1._ERRORS  # pylint: disable=protected-access
+
+
+class CourseCompletionListView(v1.CourseCompletionListView):
+    """v0 list of the effective user's enrollments (completions carry ``ratio``)."""
+
+    course_serializer_class = CourseCompletionV0Serializer
+
+    @extend_schema(
+        operation_id="completion_v0_course_list",
+        parameters=[
+            v1.USERNAME_PARAM,
+            v1.REQUESTED_FIELDS_PARAM,
+            v1.INCLUDE_OPTIONAL_PARAM,
+            OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
+            *v1.PAGE_PARAMS,
+        ],
+        responses={200: CourseCompletionV0Serializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+
+class CourseCompletionDetailView(v1.CourseCompletionDetailView):
+    """v0 course detail: a single learner unpaginated; staff listing paginated; GET only."""
+
+    http_method_names = ["get", "head", "options"]
+    course_serializer_class = CourseCompletionV0Serializer
+    supports_root_block = False
+    supports_user_ids = False
+    paginate_single = False
+
+    @extend_schema(
+        operation_id="completion_v0_course_detail",
+        parameters=[
+            v1.COURSE_KEY_PARAM,
+            v1.USERNAME_PARAM,
+            v1.REQUESTED_FIELDS_PARAM,
+            v1.INCLUDE_OPTIONAL_PARAM,
+            *v1.PAGE_PARAMS,
+        ],
+        responses={200: CourseCompletionV0Serializer, **_ERRORS},
+        description="A single learner's entry (bare), or for staff without username a paginated list of entries.",
+    )
+    def get(self, request: Request, course_key: str) -> Response:
+        return super().get(request, course_key)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Completion tracking is disabled."
+    default_code = "service_unavailable"
+
+
+class BlockCompletionView(v1.CompletionView):
+    """Record the requesting learner's completion (0.0–1.0) of one block."""
+
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="completion_v0_block_completion",
+        parameters=[
+            v1.COURSE_KEY_PARAM,
+            OpenApiParameter("block_key", OpenApiTypes.STR, OpenApiParameter.PATH, description="A usage key."),
+        ],
+        request=BlockCompletionRequestSerializer,
+        responses={
+            201: BlockCompletionResultSerializer,
+            200: BlockCompletionResultSerializer,
+            400: OpenApiResponse(description="completion missing or not a number between 0.0 and 1.0."),
+            401: _ERRORS[401],
+            404: OpenApiResponse(description="Invalid course or block key, not enrolled, or block not in course."),
+        },
+    )
+    def post(self, request: Request, course_key: str, block_key: str) -> Response:
+        key = parse_course_key(course_key)
+        block = parse_usage_key(block_key, "block key")
+        body = request.data if isinstance(request.data, dict) else {}
+        raw = body.get("completion")
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or not 0.0 <= raw <= 1.0:
+            raise BadRequest(f"Invalid completion: '{raw}' (expected a number between 0.0 and 1.0).")
+        try:
+            created = reports.submit_block_completion(request.user, key, block, float(raw))
+        except (reports.NotEnrolled, CourseNotFound):
+            raise NotFound(f"User '{request.user.get_username()}' is not enrolled in course '{key}'.") from None
+        except BlockNotInCourse:
+            raise NotFound(f"Block '{block}' is not in course '{key}'.") from None
+        except reports.CompletionTrackingDisabled:
+            raise ServiceUnavailable() from None
+        return Response(
+            {"course_key": str(key), "block_key": str(block), "completion": float(raw)},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

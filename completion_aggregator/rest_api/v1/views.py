@@ -1,0 +1,266 @@
+"""
+v1 REST views. Thin: parse and validate input, check permissions, call the Python API, hand
+frozen data to the serializers. v0 (``rest_api.v0.views``) subclasses these.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ...adapters.base import CourseNotFound
+from ...api import reports
+from ...api.progress import BlockNotInCourse
+from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
+from ..authentication import AUTHENTICATION_CLASSES
+from ..pagination import CompletionPagination
+from ..params import (
+    MEAN,
+    USERNAME,
+    BadRequest,
+    aggregation_names,
+    parse_cohort,
+    parse_course_key,
+    parse_flag,
+    parse_requested_fields,
+    parse_roles,
+    parse_user_ids,
+    parse_usage_key,
+    parse_username,
+)
+from ..permissions import has_course_staff_powers, resolve_user
+from ..serializers import (
+    CourseCompletionSerializer,
+    CourseDetailRequestSerializer,
+    CourseStatsResponseSerializer,
+    CourseStatsSerializer,
+)
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid parameter value (the message names it)."),
+    401: OpenApiResponse(description="Not authenticated."),
+    403: OpenApiResponse(description="Not allowed to see this user's (or course's) data."),
+    404: OpenApiResponse(description="Invalid course key or root block, unknown user, or not enrolled."),
+}
+COURSE_KEY_PARAM = OpenApiParameter(
+    "course_key", OpenApiTypes.STR, OpenApiParameter.PATH, description="A course key, e.g. course-v1:edX+DemoX+Demo."
+)
+USERNAME_PARAM = OpenApiParameter(
+    "username", OpenApiTypes.STR, description="Whose completion (default: the requesting user; others: staff only)."
+)
+REQUESTED_FIELDS_PARAM = OpenApiParameter(
+    "requested_fields",
+    OpenApiTypes.STR,
+    description="Comma list: aggregation names (chapter, sequential, vertical) add block entries; "
+    "'mean' adds the course mean; 'username' adds the username.",
+)
+INCLUDE_OPTIONAL_PARAM = OpenApiParameter(
+    "include_optional", OpenApiTypes.BOOL, description="'true' adds optional_completion to every entry."
+)
+PAGE_PARAMS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number (from 1)."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (capped by the server)."),
+]
+
+
+class CompletionView(APIView):
+    """What every completion endpoint shares: authentication, permission, pagination, shaping."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
+    permission_classes = (IsAuthenticated,)
+    pagination_class = CompletionPagination
+    schema = AutoSchema()
+    course_serializer_class = CourseCompletionSerializer
+    #: Field names ``requested_fields`` may list besides the aggregation names.
+    extra_fields = (MEAN, USERNAME)
+
+    # Input ------------------------------------------------------------------------------
+    def params(self, request: Request) -> Any:
+        """Where the parameters are: the query string (GET) or the JSON body (POST)."""
+        return request.query_params
+
+    def requested_fields(self, params: Any) -> list[str]:
+        return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
+
+    def shaping_context(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> dict:
+        """The serializer context for course entries (means are computed here, once per course)."""
+        return {
+            "request": self.request,
+            "aggregations": [name for name in fields if name not in self.extra_fields],
+            "include_optional": parse_flag(params.get("include_optional"), "include_optional"),
+            "include_username": with_username or USERNAME in fields,
+            "means": {str(key): reports.get_mean(key) for key in course_keys} if MEAN in fields else {},
+        }
+
+    # Output -----------------------------------------------------------------------------
+    def paginate(self, items):
+        """The current page of ``items`` (a list or queryset)."""
+        self.paginator = self.pagination_class()
+        return self.paginator.paginate_queryset(items, self.request, view=self)
+
+    def paginated(self, data) -> Response:
+        return self.paginator.get_paginated_response(data)
+
+    def course_entries(self, progress, context: dict):
+        return self.course_serializer_class(progress, many=True, context=context).data
+
+
+class CourseCompletionListView(CompletionView):
+    """
+    The effective user's active enrollments, each with its course completion.
+
+    Ordered by course key; stale data of this one user is recomputed so that answers are fresh.
+    """
+
+    @extend_schema(
+        operation_id="completion_course_list",
+        parameters=[
+            USERNAME_PARAM,
+            REQUESTED_FIELDS_PARAM,
+            INCLUDE_OPTIONAL_PARAM,
+            OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
+            *PAGE_PARAMS,
+        ],
+        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = self.params(request)
+        fields = self.requested_fields(params)
+        user = resolve_user(request.user, parse_username(params.get("username")))
+        course_keys = reports.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
+        page = self.paginate(course_keys)
+        progress = reports.get_user_progress(user, page)
+        context = self.shaping_context(params, fields, page)
+        return self.paginated(self.course_entries(progress, context))
+
+
+class CourseCompletionDetailView(CompletionView):
+    """
+    One course's completion: of one learner (fresh), or of every active enrollment (staff, stored).
+    """
+
+    #: v0 has neither ``root_block`` nor ``user_ids``, and answers a single learner unpaginated.
+    supports_root_block = True
+    supports_user_ids = True
+    paginate_single = True
+
+    def handle(self, request: Request, course_key: str) -> Response:
+        params = self.params(request)
+        key = parse_course_key(course_key)
+        fields = self.requested_fields(params)
+        root_block = parse_usage_key(params.get("root_block")) if self.supports_root_block else None
+        user_ids = parse_user_ids(params.get("user_ids")) if self.supports_user_ids else None
+        username = parse_username(params.get("username"))
+        if username is None and has_course_staff_powers(request.user, key):
+            return self.every_learner(params, key, fields, root_block, user_ids)
+        user = resolve_user(request.user, username, key)
+        try:
+            progress = reports.get_learner_progress(user, key, root_block)
+        except (reports.NotEnrolled, CourseNotFound):
+            raise NotFound(f"User '{user.get_username()}' is not enrolled in course '{key}'.") from None
+        except BlockNotInCourse:
+            raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+        context = self.shaping_context(params, fields, [key])
+        if not self.paginate_single:
+            return Response(self.course_serializer_class(progress, context=context).data)
+        self.paginate([progress])
+        return self.paginated(self.course_entries([progress], context))
+
+    def every_learner(self, params, key, fields, root_block, user_ids: Optional[list[int]]) -> Response:
+        """Staff without ``username``: every active enrollment, by user id, from stored values."""
+        try:
+            learners = reports.enrolled_learners(key, user_ids)
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        page = list(self.paginate(learners))
+        context = self.shaping_context(params, fields, [key], with_username=True)
+        try:
+            progress = reports.get_stored_progress_many(key, page, context["aggregations"], root_block)
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        except BlockNotInCourse:
+            raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+        return self.paginated(self.course_entries(progress, context))
+
+    @extend_schema(
+        operation_id="completion_course_detail",
+        parameters=[
+            COURSE_KEY_PARAM,
+            USERNAME_PARAM,
+            REQUESTED_FIELDS_PARAM,
+            INCLUDE_OPTIONAL_PARAM,
+            OpenApiParameter("root_block", OpenApiTypes.STR, description="A usage key: only that subtree."),
+            OpenApiParameter(
+                "user_ids", OpenApiTypes.STR, description="Staff listing only: comma- or period-separated user ids."
+            ),
+            *PAGE_PARAMS,
+        ],
+        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request, course_key: str) -> Response:
+        return self.handle(request, course_key)
+
+    @extend_schema(
+        operation_id="completion_course_detail_post",
+        parameters=[COURSE_KEY_PARAM, *PAGE_PARAMS],
+        request=CourseDetailRequestSerializer,
+        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        description="Like GET, with the parameters in a JSON body (for id lists too long for a URL).",
+    )
+    def post(self, request: Request, course_key: str) -> Response:
+        return self.handle(request, course_key)
+
+    def params(self, request: Request) -> Any:
+        if request.method == "POST":
+            if not isinstance(request.data, dict):
+                raise BadRequest("The request body must be a JSON object.")
+            return request.data
+        return request.query_params
+
+
+class CourseStatsView(CompletionView):
+    """The mean completion of a course's active enrollments (staff and course staff only)."""
+
+    pagination_class = None
+    extra_fields = (MEAN,)
+
+    @extend_schema(
+        operation_id="completion_course_stats",
+        parameters=[
+            COURSE_KEY_PARAM,
+            OpenApiParameter("exclude_roles", OpenApiTypes.STR, description="Comma list of course roles to leave out."),
+            OpenApiParameter("cohorts", OpenApiTypes.INT, description="A cohort id: only its members."),
+            OpenApiParameter(
+                "requested_fields",
+                OpenApiTypes.STR,
+                description="Comma list: 'mean', and aggregation names (chapter, …) for per-block statistics.",
+            ),
+        ],
+        responses={200: CourseStatsResponseSerializer, **_ERRORS},
+    )
+    def get(self, request: Request, course_key: str) -> Response:
+        params = self.params(request)
+        key = parse_course_key(course_key)
+        fields = self.requested_fields(params)
+        roles = parse_roles(params.get("exclude_roles"))
+        cohort = parse_cohort(params.get("cohorts"))
+        if not has_course_staff_powers(request.user, key):
+            raise PermissionDenied("Only staff of this course may see its statistics.")
+        aggregations = [name for name in fields if name not in self.extra_fields]
+        try:
+            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=request.user)
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        context = {
+            "request": request,
+            "aggregations": aggregations,
+            "means": {str(key): reports.get_mean(key)} if MEAN in fields else {},
+        }
+        return Response({"results": [CourseStatsSerializer(stats, context=context).data]})
