@@ -38,11 +38,14 @@ setup(
     include_package_data=True,
     python_requires=">=3.11",
     install_requires=requirements("base.in"),
-    extras_require={"mysql": requirements("mysql.in")},
+    extras_require={"mysql": requirements("mysql.in"), "xapi": requirements("xapi.in")},
     zip_safe=False,
     entry_points={
         "lms.djangoapp": ["completion_aggregator = completion_aggregator.apps:CompletionAggregatorAppConfig"],
         "cms.djangoapp": ["completion_aggregator = completion_aggregator.apps:CompletionAggregatorAppConfig"],
+        "openedx.block_structure_transformer": [
+            "completion_aggregator_annotator = completion_aggregator.transformers:AggregatorAnnotationTransformer",
+        ],
     },
     classifiers=[
         "Framework :: Django",

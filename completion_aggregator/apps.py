@@ -31,5 +31,13 @@ class CompletionAggregatorAppConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from . import platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+
+        # edx-platform signals and openedx-events, only those importable in this process.
+        platform_receivers.connect()
         from .tasks import aggregation_tasks, handler_tasks  # noqa: F401  (registers the Celery tasks)
+
+        # xAPI transformers for our events, only where edx-event-routing-backends is installed.
+        from .xapi import register_transformers
+
+        register_transformers()

@@ -168,3 +168,51 @@ JWT_AUTH = {
 # ---------------------------------------------------------------------------------------
 # End of REST API section.
 # ---------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------
+# Events and pages (completion_aggregator.events, completion_aggregator.views): tracking
+# events also go, one JSON object per line, to a file you can watch while using the demo
+# (``tail -f /tmp/completion_aggregator-events.log``; EVENTS_LOG_PATH moves it, an empty
+# value turns it off), and the
+# progress bar pages may be embedded from this site and from the origins in
+# PROGRESS_BAR_FRAME_ANCESTORS (space-separated, e.g. "http://127.0.0.2:8001").
+# ---------------------------------------------------------------------------------------
+import tempfile  # noqa: E402
+
+EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", os.path.join(tempfile.gettempdir(), "completion_aggregator-events.log"))
+if EVENTS_LOG_PATH:
+    LOGGING = {
+        **globals().get("LOGGING", {"version": 1, "disable_existing_loggers": False}),
+    }
+    LOGGING.setdefault("handlers", {})["completion_aggregator_events"] = {
+        "class": "logging.FileHandler",
+        "filename": EVENTS_LOG_PATH,
+        "formatter": "completion_aggregator_event_line",
+        "delay": True,
+    }
+    LOGGING.setdefault("formatters", {})["completion_aggregator_event_line"] = {"format": "%(message)s"}
+    LOGGING.setdefault("loggers", {})["completion_aggregator.events.log"] = {
+        "handlers": ["completion_aggregator_events"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    EVENT_TRACKING_BACKENDS = {  # noqa: F405
+        **EVENT_TRACKING_BACKENDS,  # noqa: F405
+        "jsonlines": {
+            "ENGINE": "eventtracking.backends.logger.LoggerBackend",
+            "OPTIONS": {"name": "completion_aggregator.events.log", "max_event_size": None},
+        },
+    }
+COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS = ["'self'", *os.environ.get("PROGRESS_BAR_FRAME_ANCESTORS", "").split()]
+# With the ``xapi`` extra installed (requirements/xapi.txt) and COMPLETION_AGGREGATOR_XAPI=1,
+# edx-event-routing-backends is an app here too, so that our xAPI transformers register (see
+# completion_aggregator.xapi). Opt-in: its own migrations are not in sync with this project's
+# DEFAULT_AUTO_FIELD, which ``makemigrations --check`` would report.
+import importlib.util  # noqa: E402
+
+if os.environ.get("COMPLETION_AGGREGATOR_XAPI") == "1" and importlib.util.find_spec("event_routing_backends"):
+    INSTALLED_APPS += ["config_models", "event_routing_backends"]  # noqa: F405
+    LMS_ROOT_URL = "http://127.0.0.1:8000"
+# ---------------------------------------------------------------------------------------
+# End of events and pages section.
+# ---------------------------------------------------------------------------------------

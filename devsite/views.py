@@ -11,6 +11,9 @@ LINKS = [
     (f"/completion-aggregator/v1/course/{DEMO_COURSE}/?requested_fields=chapter,sequential", "v1: the demo course, by chapter and sequential"),
     (f"/completion-aggregator/v1/stats/{DEMO_COURSE}/?requested_fields=chapter", "v1: course statistics (staff)"),
     ("/completion-aggregator/api/docs/", "OpenAPI docs"),
+    (f"/completion-aggregator/progress_bar/{DEMO_COURSE}/", "Progress bar: my course completion (learner1 / learner; embeddable in an iframe)"),
+    (f"/completion-aggregator/report/{DEMO_COURSE}/", "Course progress report (staff / staff): distribution, sections, learners"),
+    (f"/completion-aggregator/report/{DEMO_COURSE}/csv/", "Course progress report as CSV (staff / staff)"),
 ]
 
 

@@ -1,33 +1,299 @@
 """
 The edx-platform adapter: the only module that imports edx-platform, at call time.
 
-Until the edx-platform integration lands (its own issue), every question fails loudly
-with a message saying how to select another adapter.
+Every edx-platform import happens inside a method, through :func:`_platform`, which turns a
+missing module or name into ``ImproperlyConfigured`` with a message (never a silent fallback).
+
+Course structures: the collected structure (``get_course_in_cache``) is loaded once per
+course and structure version, not once per learner; each learner's tree is then
+``get_course_blocks`` with their access transformers on that collected structure. Learners
+whose visible trees are identical get one shared ``CourseStructureData`` (same ``version``:
+the platform's structure version plus a digest of the visible tree), so the api compiles one
+graph for all of them.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q, QuerySet
+from opaque_keys.edx.keys import CourseKey
 
-from .base import HostAdapter
+from ..conf import get_setting
+from ..data import BlockData, CourseStructureData
+from .base import CourseNotFound, HostAdapter
+
+log = logging.getLogger(__name__)
+
+_CACHE_SIZE = 64  # structure variants kept
+_COLLECTED_CACHE_SIZE = 16  # collected course structures kept (they can be large)
 
 
-def _missing(*_args, **_kwargs):
-    raise ImproperlyConfigured(
-        "completion_aggregator's edx-platform adapter is not available in this release. "
-        "Set COMPLETION_AGGREGATOR_ADAPTER = "
-        "'completion_aggregator.adapters.standalone.StandaloneAdapter' and install "
-        "'completion_aggregator.standalone' to run outside edx-platform."
+def _platform(module: str, *names: str, required: bool = True) -> Any:
+    """
+    Import ``names`` from edx-platform's ``module`` (one value for one name, else a tuple).
+
+    Raises:
+        ImproperlyConfigured: ``required`` and the module or a name is missing (not running in
+            edx-platform, or an edx-platform release without that interface).
+    """
+    try:
+        imported = importlib.import_module(module)
+        values = tuple(getattr(imported, name) for name in names)
+    except (ImportError, AttributeError) as exc:
+        if not required:
+            return None
+        raise ImproperlyConfigured(
+            f"completion_aggregator's edx-platform adapter needs {module}.{'/'.join(names)}, "
+            f"which cannot be imported ({exc}). It runs only inside edx-platform (LMS or Studio); "
+            "elsewhere set COMPLETION_AGGREGATOR_ADAPTER = "
+            "'completion_aggregator.adapters.standalone.StandaloneAdapter' and install "
+            "'completion_aggregator.standalone'."
+        ) from exc
+    return values[0] if len(names) == 1 else values
+
+
+def platform_signals() -> dict[str, Any]:
+    """
+    The edx-platform signals the app reacts to, by name, for those importable in this process
+    (``item_deleted``/``course_published`` exist in both LMS and Studio; the others may not).
+    Used by ``platform_receivers.connect`` to wire receivers; a missing one is skipped.
+    """
+    found = {}
+    handler = _platform("xmodule.modulestore.django", "SignalHandler", required=False)
+    if handler is not None:
+        found["course_published"] = handler.course_published
+        found["item_deleted"] = handler.item_deleted
+    cohort = _platform(
+        "openedx.core.djangoapps.course_groups.signals.signals", "COHORT_MEMBERSHIP_UPDATED", required=False
     )
+    if cohort is not None:
+        found["cohort_membership_updated"] = cohort
+    track = _platform("common.djangoapps.student.signals.signals", "ENROLLMENT_TRACK_UPDATED", required=False)
+    if track is not None:
+        found["enrollment_track_updated"] = track
+    return found
+
+
+def _structure_digest(structure, root) -> str:
+    """A digest of the tree (keys, child lists, optional flags): what a compiled graph depends on."""
+    digest = hashlib.sha1()
+    for key in sorted(structure, key=str):
+        digest.update(str(key).encode())
+        if structure.get_xblock_field(key, "optional_completion", False):
+            digest.update(b"?")
+        digest.update(b">")
+        digest.update(",".join(str(child) for child in structure.get_children(key)).encode())
+        digest.update(b"\n")
+    digest.update(str(root).encode())
+    return digest.hexdigest()[:16]
 
 
 class EdxPlatformAdapter(HostAdapter):
-    """Placeholder that refuses every call with an explanation (see the module docstring)."""
+    """Answers the aggregator's questions with edx-platform's own functions and models."""
 
-    get_course_structures = _missing
-    course_exists = _missing
-    enrolled_users = _missing
-    is_enrolled = _missing
-    user_course_keys = _missing
-    role_holder_ids = _missing
-    cohort_member_ids = _missing
-    mobile_available = _missing
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # {course_key: (platform structure version, collected BlockStructureBlockData)}
+        self._collected: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        # {(course_key, base version, tree digest): CourseStructureData}
+        self._variants: OrderedDict[tuple, CourseStructureData] = OrderedDict()
+
+    def clear_cache(self) -> None:
+        """Forget cached collected structures and variants (tests)."""
+        with self._lock:
+            self._collected.clear()
+            self._variants.clear()
+
+    # Course structure -------------------------------------------------------------------
+    def _base_version(self, course_key: CourseKey) -> str:
+        """``get_block_structure_version`` where this edx-platform has it, else ''."""
+        get_version = _platform(
+            "openedx.core.djangoapps.content.block_structure.api", "get_block_structure_version", required=False
+        )
+        return str(get_version(course_key) or "") if get_version is not None else ""
+
+    def _collected_structure(self, course_key: CourseKey) -> tuple[str, Any]:
+        """
+        The collected structure and its version, loaded at most once per version.
+
+        Without ``get_block_structure_version`` (older releases) the structure is loaded on
+        every call (once per batch) and versioned by its root's ``subtree_edited_on`` or
+        ``course_version`` field, else by a digest of the whole collected tree.
+
+        Raises:
+            CourseNotFound: no such course, or no block structure for it.
+        """
+        get_course_in_cache = _platform("openedx.core.djangoapps.content.block_structure.api", "get_course_in_cache")
+        not_found = tuple(
+            exc
+            for exc in (
+                _platform("xmodule.modulestore.exceptions", "ItemNotFoundError", required=False),
+                _platform(
+                    "openedx.core.djangoapps.content.block_structure.exceptions", "BlockStructureNotFound", required=False
+                ),
+            )
+            if exc is not None
+        )
+        name = str(course_key)
+        version = self._base_version(course_key)
+        if version:
+            with self._lock:
+                hit = self._collected.get(name)
+                if hit is not None and hit[0] == version:
+                    self._collected.move_to_end(name)
+                    return hit
+        try:
+            collected = get_course_in_cache(course_key)
+        except not_found as exc:
+            raise CourseNotFound(f"no block structure for {course_key}: {exc}") from exc
+        if collected is None or len(collected) == 0:
+            raise CourseNotFound(f"no block structure for {course_key}")
+        if not version:
+            root = collected.root_block_usage_key
+            stamp = collected.get_xblock_field(root, "subtree_edited_on") or collected.get_xblock_field(
+                root, "course_version"
+            )
+            version = f"e:{stamp}" if stamp else f"h:{_structure_digest(collected, root)}"
+            return version, collected
+        with self._lock:
+            self._collected[name] = (version, collected)
+            while len(self._collected) > _COLLECTED_CACHE_SIZE:
+                self._collected.popitem(last=False)
+        return version, collected
+
+    def _variant(self, course_key: CourseKey, base_version: str, transformed) -> CourseStructureData:
+        root = transformed.root_block_usage_key
+        digest = _structure_digest(transformed, root)
+        key = (str(course_key), base_version, digest)
+        with self._lock:
+            found = self._variants.get(key)
+            if found is not None:
+                self._variants.move_to_end(key)
+                return found
+        blocks = {}
+        for usage_key in transformed:
+            optional = transformed.get_xblock_field(usage_key, "optional_completion", False)
+            blocks[str(usage_key)] = BlockData(
+                key=str(usage_key),
+                block_type=usage_key.block_type,
+                children=tuple(str(child) for child in transformed.get_children(usage_key)),
+                optional=bool(optional),
+            )
+        data = CourseStructureData(
+            course_key=str(course_key), root=str(root), blocks=blocks, version=f"{base_version}:{digest}"
+        )
+        with self._lock:
+            self._variants[key] = data
+            while len(self._variants) > _CACHE_SIZE:
+                self._variants.popitem(last=False)
+        return data
+
+    def get_course_structures(
+        self, course_key: CourseKey, users: Sequence[AbstractBaseUser]
+    ) -> Mapping[int, CourseStructureData]:
+        """
+        Each user's structure as ``get_course_blocks`` shows it (their access transformers on
+        the collected structure; unreleased blocks only with
+        ``COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS``).
+
+        Raises:
+            CourseNotFound: no such course or no block structure.
+            ImproperlyConfigured: not running inside edx-platform.
+        """
+        get_course_blocks, get_course_block_access_transformers = _platform(
+            "lms.djangoapps.course_blocks.api", "get_course_blocks", "get_course_block_access_transformers"
+        )
+        BlockStructureTransformers = _platform(
+            "openedx.core.djangoapps.content.block_structure.transformers", "BlockStructureTransformers"
+        )
+        base_version, collected = self._collected_structure(course_key)
+        root = collected.root_block_usage_key
+        unreleased = bool(get_setting("COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS"))
+        result: dict[int, CourseStructureData] = {}
+        for user in users:
+            transformed = get_course_blocks(
+                user,
+                root,
+                transformers=BlockStructureTransformers(get_course_block_access_transformers(user)),
+                collected_block_structure=collected,
+                allow_start_dates_in_future=unreleased,
+            )
+            if transformed is None or root not in transformed:
+                # Nothing visible (e.g. the course itself starts later): an empty course.
+                result[user.pk] = CourseStructureData(
+                    course_key=str(course_key),
+                    root=str(root),
+                    blocks={str(root): BlockData(str(root), root.block_type)},
+                    version=f"{base_version}:empty",
+                )
+                continue
+            result[user.pk] = self._variant(course_key, base_version, transformed)
+        return result
+
+    def course_exists(self, course_key: CourseKey) -> bool:
+        """True when a ``CourseOverview`` exists (edx-platform creates it on publish)."""
+        CourseOverview = _platform("openedx.core.djangoapps.content.course_overviews.models", "CourseOverview")
+        return CourseOverview.objects.filter(id=course_key).exists()
+
+    def all_course_keys(self) -> list[CourseKey]:
+        """Every course with a ``CourseOverview``."""
+        CourseOverview = _platform("openedx.core.djangoapps.content.course_overviews.models", "CourseOverview")
+        return list(CourseOverview.objects.order_by("id").values_list("id", flat=True))
+
+    # Enrollments ------------------------------------------------------------------------
+    def enrolled_users(self, course_key: CourseKey) -> QuerySet:
+        """``CourseEnrollment.objects.users_enrolled_in(course_key)`` (active enrollments)."""
+        CourseEnrollment = _platform("common.djangoapps.student.models", "CourseEnrollment")
+        return CourseEnrollment.objects.users_enrolled_in(course_key)
+
+    def is_enrolled(self, user: AbstractBaseUser, course_key: CourseKey) -> bool:
+        CourseEnrollment = _platform("common.djangoapps.student.models", "CourseEnrollment")
+        return bool(CourseEnrollment.is_enrolled(user, course_key))
+
+    def user_course_keys(self, user: AbstractBaseUser) -> list[CourseKey]:
+        CourseEnrollment = _platform("common.djangoapps.student.models", "CourseEnrollment")
+        return list(
+            CourseEnrollment.objects.filter(user_id=user.pk, is_active=True)
+            .order_by("course_id")
+            .values_list("course_id", flat=True)
+        )
+
+    # Roles, cohorts, mobile -------------------------------------------------------------
+    def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
+        """Holders of ``CourseAccessRole`` rows for the course, or org-wide (blank course) for its org."""
+        CourseAccessRole = _platform("common.djangoapps.student.models", "CourseAccessRole")
+        from opaque_keys.edx.django.models import CourseKeyField
+
+        query = CourseAccessRole.objects.filter(
+            Q(course_id=course_key) | (Q(course_id=CourseKeyField.Empty) & Q(org__iexact=course_key.org))
+        )
+        if roles is not None:
+            query = query.filter(role__in=list(roles))
+        return set(query.values_list("user_id", flat=True))
+
+    def cohort_member_ids(self, course_key: CourseKey, cohort_id: int) -> set[int]:
+        """Members of the cohort, read from ``CohortMembership`` (never assigns anyone)."""
+        CohortMembership, CourseUserGroup = _platform(
+            "openedx.core.djangoapps.course_groups.models", "CohortMembership", "CourseUserGroup"
+        )
+        return set(
+            CohortMembership.objects.filter(
+                course_user_group_id=cohort_id,
+                course_user_group__course_id=course_key,
+                course_user_group__group_type=CourseUserGroup.COHORT,
+                course_id=course_key,
+            ).values_list("user_id", flat=True)
+        )
+
+    def mobile_available(self, course_keys: Iterable[CourseKey]) -> set[CourseKey]:
+        CourseOverview = _platform("openedx.core.djangoapps.content.course_overviews.models", "CourseOverview")
+        return set(
+            CourseOverview.objects.filter(id__in=list(course_keys), mobile_available=True).values_list("id", flat=True)
+        )

@@ -18,6 +18,7 @@ from ..data import BlockData, CourseStructureData
 from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 _CACHE_SIZE = 64
+_VARIANT_CACHE_SIZE = 512  # library selections multiply the variants of a course
 
 
 class _FullStructure:
@@ -39,6 +40,66 @@ class _FullStructure:
         }
         self.staff_only = frozenset(row["block_key"] for row in rows if row["visible_to_staff_only"])
         self.starts = [(row["block_key"], row["start"]) for row in rows if row["start"] is not None]
+        # Per-learner content (docs/standalone.rst).
+        self.group_access: dict[str, tuple[tuple[int, frozenset[int]], ...]] = {}
+        self.max_counts: dict[str, int] = {}
+        self.splits: dict[str, tuple[Optional[int], dict[int, str]]] = {}
+        self.partitions: dict[int, _Partition] = {}
+        for row in rows:
+            key = row["block_key"]
+            access = row.get("group_access") or {}
+            if access:
+                self.group_access[key] = tuple(
+                    (int(partition), frozenset(int(group) for group in groups)) for partition, groups in access.items()
+                )
+            if row.get("max_count") is not None:
+                self.max_counts[key] = row["max_count"]
+            extra = row.get("extra") or {}
+            if key == root:
+                for partition in extra.get("user_partitions") or ():
+                    parsed = _Partition.parse(partition)
+                    if parsed is not None:
+                        self.partitions.setdefault(parsed.id, parsed)
+            if row["block_type"] == "split_test":
+                mapping = {int(group): child for group, child in (extra.get("group_id_to_child") or {}).items()}
+                partition_id = extra.get("user_partition_id")
+                self.splits[key] = (None if partition_id is None else int(partition_id), mapping)
+        for partition_id, mapping in self.splits.values():
+            if partition_id is not None and partition_id not in self.partitions:
+                # A split_test whose partition the course does not declare: its groups are the mapping's.
+                self.partitions[partition_id] = _Partition(partition_id, "random", tuple(sorted(mapping)), True)
+        self.per_learner = bool(self.group_access or self.max_counts or self.splits)
+        used = {partition for access in self.group_access.values() for partition, _ in access}
+        used |= {partition for partition, _ in self.splits.values() if partition is not None}
+        self.used_partitions = tuple(sorted(used))
+        self.uses_cohorts = any(
+            self.partitions[partition].scheme == "cohort" for partition in used if partition in self.partitions
+        )
+
+
+class _Partition:
+    """A course's user partition: id, scheme (``cohort``, ``random``, …), group ids, active flag."""
+
+    __slots__ = ("id", "scheme", "groups", "active")
+
+    def __init__(self, partition_id: int, scheme: str, groups: tuple[int, ...], active: bool):
+        self.id = partition_id
+        self.scheme = scheme
+        self.groups = groups
+        self.active = active
+
+    @classmethod
+    def parse(cls, value) -> Optional["_Partition"]:
+        try:
+            groups = tuple(int(group["id"]) for group in value.get("groups") or ())
+            return cls(int(value["id"]), str(value.get("scheme") or "random"), groups, value.get("active", True) is not False)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+
+def _rank(*parts) -> bytes:
+    """A stable pseudo-random rank of ``parts`` (no state is stored: recomputed on every read)."""
+    return hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()
 
 
 class StandaloneAdapter(HostAdapter):
@@ -75,7 +136,15 @@ class StandaloneAdapter(HostAdapter):
                 return full
         rows = list(
             CourseBlock.objects.filter(structure_id=structure_id).values(
-                "block_key", "block_type", "children", "start", "visible_to_staff_only", "optional_completion"
+                "block_key",
+                "block_type",
+                "children",
+                "start",
+                "visible_to_staff_only",
+                "optional_completion",
+                "group_access",
+                "max_count",
+                "extra",
             )
         )
         for row in rows:
@@ -107,32 +176,140 @@ class StandaloneAdapter(HostAdapter):
         data = CourseStructureData(course_key=full.course_key, root=full.root, blocks=blocks, version=version)
         with self._lock:
             self._variants[key] = data
-            while len(self._variants) > _CACHE_SIZE:
+            while len(self._variants) > _VARIANT_CACHE_SIZE:
                 self._variants.popitem(last=False)
         return data
 
     def get_course_structures(
         self, course_key: CourseKey, users: Sequence[AbstractBaseUser]
     ) -> Mapping[int, CourseStructureData]:
+        """
+        Staff (global staff, course/org staff or instructor) see the whole tree; learners lose
+        staff-only and unreleased blocks and, under the per-learner rules of
+        ``docs/standalone.rst``, blocks of other content groups, other split_test groups and
+        unselected library children. Learners whose visible trees are equal share one object.
+        """
         full = self._latest(course_key)
         now = timezone.now()
         unreleased = frozenset() if get_setting("COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS") else frozenset(
             key for key, start in full.starts if start > now
         )
-        learner_view = self._variant(full, full.staff_only | unreleased)
+        base_hidden = full.staff_only | unreleased
         staff_ids: set[int] = set()
         if any(not getattr(user, "is_staff", False) for user in users):
             staff_ids = self.role_holder_ids(course_key, COURSE_STAFF_ROLES)
-        staff_view = None
+        staff = [user for user in users if getattr(user, "is_staff", False) or user.pk in staff_ids]
+        learners = [user for user in users if not (getattr(user, "is_staff", False) or user.pk in staff_ids)]
         result = {}
-        for user in users:
-            if getattr(user, "is_staff", False) or user.pk in staff_ids:
-                if staff_view is None:
-                    staff_view = self._variant(full, frozenset())
-                result[user.pk] = staff_view
-            else:
-                result[user.pk] = learner_view
+        if staff:
+            staff_view = self._variant(full, frozenset())
+            result.update((user.pk, staff_view) for user in staff)
+        if not learners:
+            return result
+        if not full.per_learner:
+            learner_view = self._variant(full, base_hidden)
+            result.update((user.pk, learner_view) for user in learners)
+            return result
+        cohort_groups = self._cohort_groups(course_key, learners) if full.uses_cohorts else {}
+        hidden_by_profile: dict[tuple, frozenset[str]] = {}
+        for user in learners:
+            groups = self._groups(full, user.pk, cohort_groups.get(user.pk))
+            picks = self._library_picks(full, user.pk, groups, base_hidden)
+            profile = (tuple(sorted(groups.items())), tuple(sorted(picks.items())))
+            hidden = hidden_by_profile.get(profile)
+            if hidden is None:
+                hidden = hidden_by_profile[profile] = self._hidden(full, groups, picks, base_hidden)
+            result[user.pk] = self._variant(full, hidden)
         return result
+
+    # Per-learner content ----------------------------------------------------------------
+    @staticmethod
+    def _cohort_groups(course_key: CourseKey, learners: Sequence[AbstractBaseUser]) -> dict[int, tuple]:
+        """``{user id: (partition id, group id)}`` of the learners' cohorts: one query for the batch."""
+        from ..standalone.models import CohortMembership
+
+        rows = CohortMembership.objects.filter(
+            course_key=course_key, user_id__in=[user.pk for user in learners]
+        ).values_list("user_id", "cohort__partition_id", "cohort__group_id")
+        return {user_id: (partition, group) for user_id, partition, group in rows}
+
+    @staticmethod
+    def _groups(full: _FullStructure, user_id: int, cohort_group: Optional[tuple]) -> dict[int, Optional[int]]:
+        """The learner's group in each partition the structure uses (None: no group)."""
+        groups: dict[int, Optional[int]] = {}
+        for partition_id in full.used_partitions:
+            partition = full.partitions.get(partition_id)
+            group = None
+            if partition is None or not partition.groups:
+                group = None
+            elif partition.scheme == "cohort":
+                if cohort_group is not None and cohort_group[0] == partition_id:
+                    group = cohort_group[1]
+            elif partition.scheme == "random":
+                index = int.from_bytes(_rank(user_id, full.course_key, "partition", partition_id)[:8], "big")
+                group = partition.groups[index % len(partition.groups)]
+            groups[partition_id] = group
+        return groups
+
+    @staticmethod
+    def _allowed(full: _FullStructure, key: str, groups: Mapping[int, Optional[int]]) -> bool:
+        """The block's own ``group_access`` lets this learner in (inactive partitions are ignored)."""
+        for partition_id, allowed in full.group_access.get(key, ()):
+            partition = full.partitions.get(partition_id)
+            if partition is None:
+                return False  # a restriction to an unknown partition: nobody (as edx-platform)
+            if not partition.active:
+                continue
+            if groups.get(partition_id) not in allowed:
+                return False
+        return True
+
+    def _library_picks(
+        self, full: _FullStructure, user_id: int, groups: Mapping[int, Optional[int]], base_hidden: frozenset[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """For each library-like block, the ``max_count`` children this learner gets (stable hash)."""
+        picks = {}
+        for key, max_count in full.max_counts.items():
+            candidates = [
+                child
+                for child in full.blocks[key].children
+                if child not in base_hidden and self._allowed(full, child, groups)
+            ]
+            if max_count < len(candidates):
+                ranked = sorted(candidates, key=lambda child: _rank(user_id, key, child))
+                candidates = sorted(ranked[:max_count])
+            picks[key] = tuple(candidates)
+        return picks
+
+    def _hidden(
+        self,
+        full: _FullStructure,
+        groups: Mapping[int, Optional[int]],
+        picks: Mapping[str, tuple[str, ...]],
+        base_hidden: frozenset[str],
+    ) -> frozenset[str]:
+        """Every block the learner cannot reach from the root (canonical: equal trees, equal sets)."""
+        visible = {full.root}
+        stack = [full.root]
+        while stack:
+            key = stack.pop()
+            children = full.blocks[key].children
+            if key in full.splits:
+                partition_id, mapping = full.splits[key]
+                chosen = mapping.get(groups.get(partition_id)) if partition_id is not None else None
+                children = (chosen,) if chosen is not None and chosen in children else ()
+            elif key in picks:
+                children = picks[key]
+            for child in children:
+                if (
+                    child not in visible
+                    and child in full.blocks
+                    and child not in base_hidden
+                    and self._allowed(full, child, groups)
+                ):
+                    visible.add(child)
+                    stack.append(child)
+        return frozenset(full.blocks) - visible
 
     def course_exists(self, course_key: CourseKey) -> bool:
         from ..standalone.models import CourseStructure

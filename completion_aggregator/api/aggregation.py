@@ -23,6 +23,7 @@ from ..adapters.base import CourseNotFound
 from ..conf import get_setting
 from ..data import AggregateData
 from ..engine import CourseGraphError, aggregate, aggregate_changed
+from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
@@ -143,18 +144,22 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
 
     stored: dict[int, dict[str, AggregateData]] = defaultdict(dict)
     stored_ids: dict[tuple[int, str], int] = {}
+    stored_created: dict[tuple[int, str], object] = {}  # for the tracking events (same query)
     for row in Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids).values_list(
-        "id", "user_id", "block_key", "aggregation_name", *_VALUE_FIELDS
+        "id", "user_id", "block_key", "aggregation_name", *_VALUE_FIELDS, "created"
     ):
-        row_id, user_id, block_key, name, earned, possible, percent, o_earned, o_possible, o_percent, last = row
+        row_id, user_id, block_key, name, earned, possible, percent, o_earned, o_possible, o_percent, last, made = row
         key = str(block_key)
         stored[user_id][key] = AggregateData(key, name, earned, possible, percent, o_earned, o_possible, o_percent, last)
         stored_ids[(user_id, key)] = row_id
+        stored_created[(user_id, key)] = made
 
     max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
     now = timezone.now()
     to_write: list[Aggregator] = []
     to_delete: list[int] = []
+    event_types = tracked_types()
+    events: list = []
     for user in users:
         name = user.get_username()
         try:
@@ -194,6 +199,19 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                 )
             )
             result.changed.append((user.pk, value, before))
+            if event_types:
+                events.extend(
+                    build_events(
+                        course_key=str(course_key),
+                        user_id=user.pk,
+                        username=name,
+                        value=value,
+                        before=before,
+                        created=stored_created.get((user.pk, value.block_key)) or now,
+                        modified=now,
+                        types=event_types,
+                    )
+                )
         to_delete.extend(stored_ids[(user.pk, key)] for key in mine if key not in current)
 
     if to_write:
@@ -203,6 +221,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     _resolve(stale_ids)
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)
+    emit_after_commit(events)  # discarded if the transaction rolls back
 
 
 def upsert(rows: list[Aggregator]) -> None:

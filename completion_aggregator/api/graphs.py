@@ -5,6 +5,8 @@ import threading
 import time
 from collections import OrderedDict
 
+from django.conf import settings as django_settings
+
 from ..conf import block_types, get_setting
 from ..completion_modes import mode_lookup
 from ..data import CourseStructureData
@@ -30,6 +32,7 @@ def graph_for(structure: CourseStructureData) -> CourseGraph:
         id(structure) if not structure.version else None,
         tuple(sorted(types)),
         tuple(sorted((str(k), str(v)) for k, v in overrides.items())),
+        bool(getattr(django_settings, "MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW", False)),
     )
     timeout = float(get_setting("COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT") or 0)
     now = time.monotonic()

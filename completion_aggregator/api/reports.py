@@ -227,7 +227,11 @@ def get_stored_progress_many(
         chosen = [
             value
             for value in values
-            if value.block_type in types and value.block_key != top and (keep is None or value.block_key in keep)
+            # The root block itself is part of its subtree (as in a single learner's answer);
+            # only the course root is never listed.
+            if value.block_type in types
+            and value.block_key != (graph.root if graph is not None else top)
+            and (keep is None or value.block_key in keep)
         ]
         chosen.sort(key=lambda value: (order.get(value.block_key, len(order)), value.block_key))
         return tuple(chosen)
@@ -435,3 +439,54 @@ def submit_block_completion(
         raise CompletionTrackingDisabled("completion tracking is disabled")
     _obj, created = BlockCompletion.objects.submit_completion(user=user, block_key=block_key, completion=completion)
     return bool(created)
+
+
+# The course progress report (instructors' page) -------------------------------------------
+
+
+def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int, ...]:
+    """
+    How many active enrollments fall in each course-completion bin, in one database aggregate.
+
+    Bin ``i`` holds ``i/bins <= percent < (i+1)/bins``; the last bin also holds 100 %.
+    Learners without a course row count in the first bin. The counts add up to the number of
+    active enrollments (the learners of :func:`get_course_stats` without filters).
+    """
+    bins = max(1, int(bins))
+    learners = get_adapter().enrolled_users(course_key)
+    count = learners.count()
+    if not count:
+        return tuple(0 for _ in range(bins))
+    buckets = {}
+    for index in range(bins):
+        low = Q(percent__gte=index / bins) if index else Q()
+        high = Q(percent__lt=(index + 1) / bins) if index < bins - 1 else Q()
+        buckets[f"bin{index}"] = Count("id", filter=low & high) if (index or index < bins - 1) else Count("id")
+    counted = Aggregator.objects.filter(
+        course_key=course_key, aggregation_name=COURSE, user_id__in=learners.values("id")
+    ).aggregate(**buckets)
+    counts = [int(counted[f"bin{index}"] or 0) for index in range(bins)]
+    counts[0] += max(0, count - sum(counts))
+    return tuple(counts)
+
+
+def get_course_outline(course_key: CourseKey, viewer: AbstractBaseUser) -> list[tuple[str, tuple[str, ...]]]:
+    """
+    The course's chapters in course order, each with its sequentials, as ``viewer`` sees it.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+    """
+    structure = get_adapter().get_course_structure(course_key, viewer)
+    blocks = structure.blocks
+    root = blocks.get(structure.root)
+    outline = []
+    for chapter in root.children if root is not None else ():
+        block = blocks.get(chapter)
+        if block is None or block.block_type != "chapter":
+            continue
+        sequentials = tuple(
+            child for child in block.children if child in blocks and blocks[child].block_type == "sequential"
+        )
+        outline.append((chapter, sequentials))
+    return outline

@@ -17,6 +17,9 @@ from ..conf import block_types
 
 MEAN = "mean"
 USERNAME = "username"
+#: The largest id a database row can have (a signed 64-bit integer): larger "ids" are refused
+#: (sqlite cannot even bind them, which would answer 500).
+MAX_ID = 2**63 - 1
 
 
 class BadRequest(APIException):
@@ -96,13 +99,18 @@ def parse_user_ids(raw: Any) -> Optional[list[int]]:
     if raw is None or raw == "":
         return None
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return [raw]
+        raw = [raw]  # a bare integer (POST), validated like a list: negative ids are refused too
     values = _items(raw, "user_ids", ",.")
-    invalid = [value for value in values if not re.fullmatch(r"[0-9]+", value)]
+    invalid = [value for value in values if not _is_id(value)]
     if invalid:
         listed = ", ".join(f"'{value}'" for value in invalid)
         raise BadRequest(f"Invalid user_ids: {listed} (expected integers).")
     return [int(value) for value in values]
+
+
+def _is_id(text: str) -> bool:
+    """A non-negative integer a database id can hold."""
+    return re.fullmatch(r"[0-9]+", text) is not None and int(text) <= MAX_ID
 
 
 def parse_cohort(raw: Any) -> Optional[int]:
@@ -110,7 +118,7 @@ def parse_cohort(raw: Any) -> Optional[int]:
     if raw is None or str(raw).strip() == "":
         return None
     text = str(raw).strip()
-    if not re.fullmatch(r"[0-9]+", text):
+    if not _is_id(text):
         raise BadRequest(f"Invalid cohorts: '{raw}' (expected an integer cohort id).")
     return int(text)
 

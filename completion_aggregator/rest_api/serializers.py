@@ -22,6 +22,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ..data import AggregateData, CourseProgressData
+from .params import MAX_ID
 
 #: Aggregation names documented in the schema (the actual ones follow the settings).
 DOCUMENTED_AGGREGATIONS = ("chapter", "sequential", "vertical")
@@ -161,7 +162,7 @@ class CourseDetailRequestSerializer(serializers.Serializer):
     username = serializers.CharField(required=False)
     requested_fields = serializers.ListField(child=serializers.CharField(), required=False)
     root_block = serializers.CharField(required=False, help_text="A usage key: only that subtree.")
-    user_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    user_ids = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=MAX_ID), required=False)
     include_optional = serializers.BooleanField(required=False)
 
 
@@ -177,3 +178,19 @@ class BlockCompletionResultSerializer(serializers.Serializer):
     course_key = serializers.CharField()
     block_key = serializers.CharField()
     completion = serializers.FloatField()
+
+
+class PaginationSerializer(serializers.Serializer):
+    """The ``pagination`` object of the namespaced envelope (documentation)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    count = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+
+
+class CourseCompletionV0PageSerializer(serializers.Serializer):
+    """A page of v0 course entries: the v0 detail answer for staff without ``username`` (documentation)."""
+
+    pagination = PaginationSerializer()
+    results = CourseCompletionV0Serializer(many=True)

@@ -49,6 +49,13 @@ DEFAULTS: dict[str, Any] = {
     "ENABLE_COURSE_ACTIVITY_SIGNALS": True,
     # Delay (s) before re-aggregating after a publish (edx-platform rebuilds its structure after 30 s).
     "COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN": 60,
+    # CSP ``frame-ancestors`` sources allowed to embed the progress bar pages in an iframe
+    # (e.g. ("'self'", "https://apps.example.com")); the pages never send X-Frame-Options.
+    "COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS": ("'self'",),
+    # Learners per page of the course progress report's learner table.
+    "COMPLETION_AGGREGATOR_REPORT_PAGE_SIZE": 50,
+    # Learners read per query while streaming the course progress report's CSV.
+    "COMPLETION_AGGREGATOR_REPORT_CSV_CHUNK_SIZE": 1000,
 }
 
 
@@ -57,3 +64,7 @@ def plugin_settings(settings: Any) -> None:
     for name, value in DEFAULTS.items():
         if not hasattr(settings, name):
             setattr(settings, name, value.copy() if isinstance(value, (set, dict)) else value)
+    # Our event names through edx-event-routing-backends' xAPI backend (no-op without that package).
+    from ..xapi import configure_settings
+
+    configure_settings(settings)

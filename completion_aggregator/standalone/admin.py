@@ -13,7 +13,10 @@ class CourseAdmin(admin.ModelAdmin):
 class CourseBlockInline(admin.TabularInline):
     model = models.CourseBlock
     extra = 0
-    fields = ("block_key", "block_type", "display_name", "start", "visible_to_staff_only", "optional_completion")
+    fields = (
+        "block_key", "block_type", "display_name", "start", "visible_to_staff_only", "optional_completion",
+        "group_access", "max_count",
+    )
     readonly_fields = fields
     can_delete = False
 
@@ -39,7 +42,7 @@ class CourseAccessRoleAdmin(admin.ModelAdmin):
 
 @admin.register(models.Cohort)
 class CohortAdmin(admin.ModelAdmin):
-    list_display = ("name", "course_key")
+    list_display = ("name", "course_key", "partition_id", "group_id")
 
 
 @admin.register(models.CohortMembership)

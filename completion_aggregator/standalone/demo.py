@@ -14,6 +14,32 @@ from .publishing import BlockSpec, publish_structure
 
 DEMO_COURSE = "course-v1:OpenedX+AggDemo+2026"
 LEAF_TYPES = ("html", "problem", "video", "html", "discussion")
+DEFAULT_SHAPE = (3, 3, 2, 3)
+#: Limits of ``--breadth``: each level, and the total number of blocks.
+MAX_BREADTH = 100
+MAX_DEMO_BLOCKS = 20_000
+
+
+def demo_block_count(shape: tuple[int, int, int, int]) -> int:
+    """Blocks of a demo course of this shape (root included)."""
+    total, width = 1, 1
+    for count in shape:
+        width *= count
+        total += width
+    return total
+
+
+def validate_shape(shape) -> tuple[int, int, int, int]:
+    """``shape`` as four ints, each 1…MAX_BREADTH, at most MAX_DEMO_BLOCKS blocks; else ValueError."""
+    shape = tuple(shape)
+    if len(shape) != 4 or not all(isinstance(count, int) and not isinstance(count, bool) for count in shape):
+        raise ValueError("the breadth is four integers: chapters, sequentials, verticals, leaves per vertical")
+    if any(not 1 <= count <= MAX_BREADTH for count in shape):
+        raise ValueError(f"each breadth must be between 1 and {MAX_BREADTH} (got {' '.join(map(str, shape))})")
+    blocks = demo_block_count(shape)
+    if blocks > MAX_DEMO_BLOCKS:
+        raise ValueError(f"breadth {' '.join(map(str, shape))} makes {blocks} blocks; at most {MAX_DEMO_BLOCKS}")
+    return shape
 
 
 @dataclass
@@ -46,13 +72,14 @@ def build_demo_course(course_key: CourseKey, shape: tuple[int, int, int, int]) -
     return root, specs
 
 
-def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, int] = (3, 3, 2, 3)) -> DemoSummary:
+def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, int] = DEFAULT_SHAPE) -> DemoSummary:
     """
     Create (or refresh) the demo: course, staff ``staff``/``staff``, learners ``learnerN``/``learner``.
 
     Each learner completes a seeded random share of the course. Re-running replaces the
     learners' completions and publishes the structure again.
     """
+    shape = validate_shape(shape)
     course_key = CourseKey.from_string(DEMO_COURSE)
     root, specs = build_demo_course(course_key, shape)
     users = get_user_model().objects

@@ -45,6 +45,14 @@ class CourseBlock(models.Model):
     start = models.DateTimeField(null=True, blank=True)
     visible_to_staff_only = models.BooleanField(default=False)
     optional_completion = models.BooleanField(default=False)
+    #: Content-group restriction ``{"partition id": [group ids]}`` (own, not inherited; a
+    #: hidden block hides its subtree). Empty: no restriction.
+    group_access = models.JSONField(default=dict, blank=True)
+    #: ``library_content``-like blocks: how many children a learner gets (None: all).
+    max_count = models.IntegerField(null=True, blank=True)
+    #: Other per-learner settings: ``user_partitions`` (course root), ``user_partition_id`` and
+    #: ``group_id_to_child`` (split_test; group id string → child block key).
+    extra = models.JSONField(default=dict, blank=True)
 
     class Meta:
         unique_together = [("structure", "block_key")]
@@ -89,6 +97,10 @@ class Cohort(models.Model):
 
     course_key = CourseKeyField(max_length=255, db_index=True)
     name = models.CharField(max_length=255)
+    #: The content group this cohort maps to (edx-platform's CourseUserGroupPartitionGroup):
+    #: a ``scheme: cohort`` user partition id and one of its group ids; None: unmapped.
+    partition_id = models.IntegerField(null=True, blank=True)
+    group_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
         unique_together = [("course_key", "name")]

@@ -33,6 +33,10 @@ What is read (``docs``: ``../shared/reference/olx.md``):
   earliest start, staff-only only if staff-only along every path, optional only if optional
   along every path.
 * ``drafts/``, ``static/`` and files nothing points to are never read.
+* Per-learner settings (``group_access``, a library's ``max_count``, a split_test's
+  ``user_partition_id``/``group_id_to_child``, the course's ``user_partitions``) are published
+  with the blocks (:meth:`ParsedBlock.per_learner_settings`); the host's rules are in
+  ``docs/standalone.rst``.
 
 Archives are read in memory without extracting; members with absolute paths, ``..``, links or
 special files, and archives whose declared unpacked size or member count exceed
@@ -83,6 +87,8 @@ EXTRA_SETTINGS = (
     "group_access", "user_partitions", "user_partition_id", "group_id_to_child", "max_count",
     "source_library_id", "sources", "hide_from_toc",
 )
+#: Types of which a learner gets ``max_count`` children (``randomize``: one).
+SELECTING_TYPES = frozenset({"library_content", "itembank", "randomize"})
 _ASIDE_FAMILY = "xblock_asides.v1"
 _BLOCK_TYPE_RE = re.compile(r"^[\w\-~.:]+\Z", re.UNICODE)
 _BLOCK_ID_RE = re.compile(r"^[\w\-~.:%]+\Z", re.UNICODE)
@@ -114,7 +120,8 @@ class ParsedBlock:
     source: str = ""  # the file that defines it
     content_tags: tuple[str, ...] = ()  # child element tags of a leaf (content, not blocks)
     parents: list[UsageKey] = field(default_factory=list)
-    #: Raw settings the host does not store yet (:data:`EXTRA_SETTINGS`), JSON-decoded.
+    #: Raw settings (:data:`EXTRA_SETTINGS`), JSON-decoded; :meth:`per_learner_settings` gives
+    #: the stored form of those the per-learner rules use (``docs/standalone.rst``).
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,6 +133,7 @@ class ParsedBlock:
         """This block as a :class:`~completion_aggregator.standalone.publishing.BlockSpec`."""
         from .publishing import BlockSpec
 
+        group_access, max_count, extra = self.per_learner_settings()
         return BlockSpec(
             key=self.key,
             block_type=self.block_type,
@@ -134,7 +142,55 @@ class ParsedBlock:
             start=self.start,
             visible_to_staff_only=self.visible_to_staff_only,
             optional_completion=self.optional_completion,
+            group_access=group_access,
+            max_count=max_count,
+            extra=extra,
         )
+
+    def per_learner_settings(self) -> tuple[dict[str, list[int]], Optional[int], dict[str, Any]]:
+        """
+        ``(group_access, max_count, extra)`` as the host stores them (``docs/standalone.rst``).
+
+        * ``group_access``: ``{partition id: [group ids]}``; unreadable values are dropped.
+        * ``max_count``: for :data:`SELECTING_TYPES` (``randomize`` is 1); None means all.
+        * ``extra``: ``user_partitions`` (course root); a split_test's ``user_partition_id`` and
+          ``group_id_to_child`` resolved to this course's child keys (``i4x://``, ``block-v1:``
+          or bare ids), mappings to non-children dropped.
+        """
+        group_access: dict[str, list[int]] = {}
+        raw = self.extra.get("group_access")
+        if isinstance(raw, dict):
+            for partition, groups in raw.items():
+                try:
+                    ids = sorted({int(group) for group in (groups or [])})
+                    group_access[str(int(partition))] = ids
+                except (TypeError, ValueError):
+                    continue
+            group_access = {partition: ids for partition, ids in group_access.items() if ids}
+        max_count = None
+        if self.block_type == "randomize":
+            max_count = 1
+        elif self.block_type in SELECTING_TYPES:
+            max_count = _as_int(self.extra.get("max_count"))
+            if max_count is not None and max_count < 0:
+                max_count = None
+        extra: dict[str, Any] = {}
+        if isinstance(self.extra.get("user_partitions"), list):
+            extra["user_partitions"] = self.extra["user_partitions"]
+        if self.block_type == "split_test":
+            partition = _as_int(self.extra.get("user_partition_id"))
+            if partition is not None:
+                extra["user_partition_id"] = partition
+            mapping = self.extra.get("group_id_to_child")
+            children = {str(child): child for child in self.children}
+            resolved = {}
+            if isinstance(mapping, dict):
+                for group, target in mapping.items():
+                    child = _resolve_child(self.key.course_key, str(target), children)
+                    if child is not None and _as_int(group) is not None:
+                        resolved[str(_as_int(group))] = child
+            extra["group_id_to_child"] = resolved
+        return group_access, max_count, extra
 
 
 @dataclass
@@ -419,6 +475,35 @@ def _open(path: Union[str, os.PathLike]) -> _Source:
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
+def _as_int(value: Any) -> Optional[int]:
+    """An int from an int or numeric string; None otherwise (``True`` is not a number)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _resolve_child(course_key: CourseKey, target: str, children: dict[str, UsageKey]) -> Optional[str]:
+    """A split_test mapping value (``i4x://org/num/type/id``, ``block-v1:…`` or an id) as a child key."""
+    target = target.strip()
+    candidates = []
+    if target.startswith("i4x://"):
+        parts = target[len("i4x://") :].split("/")
+        if len(parts) >= 4:
+            candidates.append(str(course_key.make_usage_key(parts[2], parts[3])))
+    elif target.startswith("block-v1:"):
+        try:
+            usage = UsageKey.from_string(target)
+            candidates.append(str(course_key.make_usage_key(usage.block_type, usage.block_id)))
+        except InvalidKeyError:
+            pass
+    else:
+        candidates.extend(str(child) for child in children.values() if child.block_id == target)
+    return next((candidate for candidate in candidates if candidate in children), None)
+
+
 def _decode(value: Any) -> Any:
     """An attribute or policy value: JSON-decoded when it is JSON (``"\\"2013-…\\""``, ``true``)."""
     for _ in range(2):

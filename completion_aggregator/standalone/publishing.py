@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from django.db import transaction
 from django.db.models import Max
@@ -15,7 +15,14 @@ from .signals import course_published
 
 @dataclass
 class BlockSpec:
-    """A block to publish; ``start``/``visible_to_staff_only`` are the effective (inherited) values."""
+    """
+    A block to publish; ``start``/``visible_to_staff_only`` are the effective (inherited) values.
+
+    Per-learner content (``docs/standalone.rst``): ``group_access`` is the block's own
+    ``{partition id: [group ids]}``; ``max_count`` how many children of a library-like block a
+    learner gets (None or negative: all); ``extra`` holds ``user_partitions`` (root) and a
+    split_test's ``user_partition_id`` / ``group_id_to_child`` (group id → child key).
+    """
 
     key: UsageKey
     block_type: str
@@ -24,6 +31,30 @@ class BlockSpec:
     start: Optional[datetime] = None
     visible_to_staff_only: bool = False
     optional_completion: bool = False
+    group_access: dict = field(default_factory=dict)
+    max_count: Optional[int] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _group_access(value: Any) -> dict[str, list[int]]:
+    """``{partition: [groups]}`` with string keys and int groups; empty lists dropped."""
+    if not isinstance(value, dict):
+        return {}
+    cleaned = {}
+    for partition, groups in value.items():
+        try:
+            ids = sorted({int(group) for group in (groups or [])})
+            cleaned[str(int(partition))] = ids
+        except (TypeError, ValueError):
+            raise ValueError(f"group_access {value!r}: partition and group ids must be integers") from None
+    return {partition: ids for partition, ids in cleaned.items() if ids}
+
+
+def _extra(extra: Any) -> dict[str, Any]:
+    extra = dict(extra or {})
+    if "group_id_to_child" in extra:
+        extra["group_id_to_child"] = {str(group): str(child) for group, child in extra["group_id_to_child"].items()}
+    return extra
 
 
 def publish_structure(
@@ -40,7 +71,8 @@ def publish_structure(
     inside it.
 
     Raises:
-        ValueError: the root is not among the blocks, or a block key is repeated.
+        ValueError: the root is not among the blocks, a block key is repeated, or a
+            ``group_access`` holds non-integer ids.
     """
     blocks = list(blocks)
     keys = [block.key for block in blocks]
@@ -48,6 +80,14 @@ def publish_structure(
         raise ValueError("a block key is repeated in the structure")
     if root not in set(keys):
         raise ValueError(f"the root block {root} is not among the blocks")
+    per_learner = [
+        (
+            _group_access(block.group_access),
+            None if block.max_count is None or block.max_count < 0 else int(block.max_count),
+            _extra(block.extra),
+        )
+        for block in blocks
+    ]
     with transaction.atomic():
         course, created = models.Course.objects.get_or_create(
             course_key=course_key, defaults={"display_name": display_name, "mobile_available": bool(mobile_available)}
@@ -74,8 +114,11 @@ def publish_structure(
                     start=block.start,
                     visible_to_staff_only=block.visible_to_staff_only,
                     optional_completion=block.optional_completion,
+                    group_access=group_access,
+                    max_count=max_count,
+                    extra=extra,
                 )
-                for block in blocks
+                for block, (group_access, max_count, extra) in zip(blocks, per_learner)
             ],
             batch_size=500,
         )

@@ -135,12 +135,17 @@ def test_an_explicit_course_key_moves_every_block(demo):
     assert all(str(block.key).startswith("block-v1:Else+Where+2026+") for block in moved.blocks)
 
 
-def test_visibility_settings_are_kept_for_later_rules(demo):
-    """group_access (content groups), library max_count: parsed, not yet applied by the host."""
+def test_visibility_settings_are_kept_for_the_per_learner_rules(demo):
+    """group_access (content groups), library max_count, user_partitions: parsed and handed to publishing."""
     grouped = [block for block in demo.blocks if "group_access" in block.extra]
     assert [block.block_type for block in grouped] == ["html", "html"]
     assert sorted(block.extra["group_access"]["18587404"][0] for block in grouped) == [205150518, 1819362822]
+    assert sorted(block.spec().group_access["18587404"][0] for block in grouped) == [205150518, 1819362822]
     library = next(block for block in demo.blocks if block.block_type == "library_content")
     assert library.extra["max_count"] == 2
+    assert library.spec().max_count == 2
     course = demo.block(demo.root)
     assert course.extra["user_partitions"][0]["scheme"] == "cohort"
+    assert course.spec().extra["user_partitions"][0]["id"] == 18587404
+    plain = [block.spec() for block in demo.blocks if block not in grouped and block is not library and block is not course]
+    assert all(spec.group_access == {} and spec.max_count is None and spec.extra == {} for spec in plain)

@@ -412,3 +412,34 @@ def test_a_symlink_out_of_the_folder_is_refused(olx, tmp_path):
     (folder / "chapter" / "ch.xml").symlink_to(outside)
     with pytest.raises(OlxError, match=r"chapter/ch\.xml leads outside the course folder"):
         parse_course(folder)
+
+
+def test_per_learner_settings_of_split_test_and_library(olx):
+    """split_test mappings (i4x://, block-v1: or bare ids) become child keys; max_count -1 means all."""
+    body = (
+        '<chapter url_name="ch"><sequential url_name="s"><vertical url_name="v">'
+        '<split_test url_name="split" user_partition_id="7" group_id_to_child="{&quot;1&quot;: '
+        '&quot;i4x://Org/Num/vertical/ga&quot;, &quot;2&quot;: &quot;block-v1:X+Y+Z+type@vertical+block@gb&quot;, '
+        '&quot;3&quot;: &quot;i4x://Org/Num/vertical/elsewhere&quot;}">'
+        '<vertical url_name="ga"><html url_name="ha">A</html></vertical>'
+        '<vertical url_name="gb"><html url_name="hb">B</html></vertical></split_test>'
+        '<library_content url_name="all" max_count="-1"><problem url_name="p1"/></library_content>'
+        '<library_content url_name="two" max_count="&quot;2&quot;"><problem url_name="p2"/></library_content>'
+        '<randomize url_name="r"><html url_name="r1">1</html><html url_name="r2">2</html></randomize>'
+        '<html url_name="grouped" group_access="{&quot;7&quot;: [1, &quot;2&quot;], &quot;8&quot;: []}">g</html>'
+        "</vertical></sequential></chapter>"
+    )
+    path = olx(course_files(body, problem__p1_xml="<problem/>", problem__p2_xml="<problem/>"))
+    parsed = parse_course(path)
+    split = parsed.block("block-v1:Org+Num+run+type@split_test+block@split").spec()
+    assert split.extra == {
+        "user_partition_id": 7,
+        "group_id_to_child": {
+            "1": "block-v1:Org+Num+run+type@vertical+block@ga",
+            "2": "block-v1:Org+Num+run+type@vertical+block@gb",
+        },
+    }
+    assert parsed.block("block-v1:Org+Num+run+type@library_content+block@all").spec().max_count is None
+    assert parsed.block("block-v1:Org+Num+run+type@library_content+block@two").spec().max_count == 2
+    assert parsed.block("block-v1:Org+Num+run+type@randomize+block@r").spec().max_count == 1
+    assert parsed.block("block-v1:Org+Num+run+type@html+block@grouped").spec().group_access == {"7": [1, 2]}

@@ -4,6 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from ...batch import run_service
+from ...conf import get_setting
 from ...locks import LockHeld
 
 
@@ -18,7 +19,12 @@ class Command(BaseCommand):
     help = "Read unresolved StaleCompletion rows in id order and enqueue aggregation tasks, one per course and chunk of learners."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=_positive_int, default=1000, help="stale rows read per batch (default 1000)")
+        parser.add_argument(
+            "--batch-size",
+            type=_positive_int,
+            default=None,
+            help="stale rows read per batch (default: COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE, 1000)",
+        )
         parser.add_argument("--delay-between-batches", type=float, default=0.0, help="seconds to sleep between batches")
         parser.add_argument("--limit", type=_positive_int, default=500000, help="stop after this many stale rows (default 500000)")
         parser.add_argument("--routing-key", default=None, help="Celery routing key of the enqueued tasks")
@@ -35,7 +41,7 @@ class Command(BaseCommand):
 
         try:
             summary = run_service(
-                batch_size=options["batch_size"],
+                batch_size=options["batch_size"] or int(get_setting("COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE")),
                 delay_between_batches=options["delay_between_batches"],
                 limit=options["limit"],
                 routing_key=options["routing_key"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
@@ -23,6 +23,7 @@ from ..params import BadRequest, parse_course_key, parse_usage_key
 from ..serializers import (
     BlockCompletionRequestSerializer,
     BlockCompletionResultSerializer,
+    CourseCompletionV0PageSerializer,
     CourseCompletionV0Serializer,
 )
 from ..v1 import views as v1
@@ -68,7 +69,14 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
             v1.INCLUDE_OPTIONAL_PARAM,
             *v1.PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionV0Serializer, **_ERRORS},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CourseCompletionV0Detail",
+                serializers=[CourseCompletionV0Serializer, CourseCompletionV0PageSerializer],
+                resource_type_field_name=None,
+            ),
+            **_ERRORS,
+        },
         description="A single learner's entry (bare), or for staff without username a paginated list of entries.",
     )
     def get(self, request: Request, course_key: str) -> Response:
@@ -99,6 +107,8 @@ class BlockCompletionView(v1.CompletionView):
             400: OpenApiResponse(description="completion missing or not a number between 0.0 and 1.0."),
             401: _ERRORS[401],
             404: OpenApiResponse(description="Invalid course or block key, not enrolled, or block not in course."),
+            **v1.UNSUPPORTED_MEDIA_TYPE,
+            503: OpenApiResponse(description="Completion tracking is disabled (nothing can be recorded)."),
         },
     )
     def post(self, request: Request, course_key: str, block_key: str) -> Response:

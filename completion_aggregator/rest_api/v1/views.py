@@ -49,6 +49,8 @@ _ERRORS = {
     403: OpenApiResponse(description="Not allowed to see this user's (or course's) data."),
     404: OpenApiResponse(description="Invalid course key or root block, unknown user, or not enrolled."),
 }
+#: Responses of the endpoints that take a request body (DRF refuses a body it cannot parse).
+UNSUPPORTED_MEDIA_TYPE = {415: OpenApiResponse(description="The request body's media type is not supported.")}
 COURSE_KEY_PARAM = OpenApiParameter(
     "course_key", OpenApiTypes.STR, OpenApiParameter.PATH, description="A course key, e.g. course-v1:edX+DemoX+Demo."
 )
@@ -211,7 +213,7 @@ class CourseCompletionDetailView(CompletionView):
         operation_id="completion_course_detail_post",
         parameters=[COURSE_KEY_PARAM, *PAGE_PARAMS],
         request=CourseDetailRequestSerializer,
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        responses={200: CourseCompletionSerializer(many=True), **_ERRORS, **UNSUPPORTED_MEDIA_TYPE},
         description="Like GET, with the parameters in a JSON body (for id lists too long for a URL).",
     )
     def post(self, request: Request, course_key: str) -> Response:
@@ -248,11 +250,11 @@ class CourseStatsView(CompletionView):
     def get(self, request: Request, course_key: str) -> Response:
         params = self.params(request)
         key = parse_course_key(course_key)
+        if not has_course_staff_powers(request.user, key):  # before the parameters: 403 whatever they are
+            raise PermissionDenied("Only staff of this course may see its statistics.")
         fields = self.requested_fields(params)
         roles = parse_roles(params.get("exclude_roles"))
         cohort = parse_cohort(params.get("cohorts"))
-        if not has_course_staff_powers(request.user, key):
-            raise PermissionDenied("Only staff of this course may see its statistics.")
         aggregations = [name for name in fields if name not in self.extra_fields]
         try:
             stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=request.user)

@@ -1,7 +1,7 @@
 """``load_demo``: a generated course with learners and completions, for trying the app."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ...demo import load_demo
+from ...demo import DEFAULT_SHAPE, load_demo, validate_shape
 
 
 class Command(BaseCommand):
@@ -10,11 +10,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--learners", type=int, default=10, help="number of learners (default 10)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed of the completions")
+        parser.add_argument(
+            "--breadth",
+            type=int,
+            nargs=4,
+            metavar=("CHAPTERS", "SEQUENTIALS", "VERTICALS", "LEAVES"),
+            default=list(DEFAULT_SHAPE),
+            help="chapters, sequentials per chapter, verticals per sequential, leaves per vertical "
+            f"(default {' '.join(map(str, DEFAULT_SHAPE))}; each at least 1)",
+        )
 
     def handle(self, *args, **options):
         if not 1 <= options["learners"] <= 10000:
             raise CommandError("--learners must be between 1 and 10000")
-        summary = load_demo(learners=options["learners"], seed=options["seed"])
+        try:
+            shape = validate_shape(options["breadth"])
+        except ValueError as exc:
+            raise CommandError(f"--breadth: {exc}") from None
+        summary = load_demo(learners=options["learners"], seed=options["seed"], shape=shape)
         base = "http://127.0.0.1:8000"
         lines = [
             f"Demo course {summary.course_key}: {summary.blocks} blocks, {len(summary.learners)} learners, "

@@ -1,0 +1,24 @@
+"""``unenroll_learners COURSE_KEY USERNAME...``."""
+from django.core.management.base import BaseCommand, CommandError
+
+from ...enrollment import EnrollmentError, unenroll_learners
+
+
+class Command(BaseCommand):
+    help = "Deactivate users' enrollments in a course of the standalone host (their aggregates are kept)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("course_key", help="a course-v1: key with a published structure")
+        parser.add_argument("usernames", nargs="+", metavar="USERNAME")
+
+    def handle(self, *args, **options):
+        try:
+            result = unenroll_learners(options["course_key"], options["usernames"])
+        except EnrollmentError as exc:
+            raise CommandError(str(exc)) from None
+        lines = [f"{result.course_key}: unenrolled {len(result.unenrolled)}, not enrolled {len(result.not_enrolled)}"]
+        if result.unenrolled:
+            lines.append(f"  unenrolled: {', '.join(result.unenrolled)}")
+        if result.not_enrolled:
+            lines.append(f"  not enrolled: {', '.join(result.not_enrolled)}")
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,62 @@
+"""
+The block-structure transformer edx-platform loads through the ``openedx.block_structure_transformer``
+entry point ``completion_aggregator_annotator``.
+
+Its name and READ/WRITE versions (1/1) are the peer's, so swapping packages leaves
+edx-platform's transformer schema hash, and therefore every stored course structure, valid.
+
+It imports nothing from edx-platform: the registry only needs ``name()``, the two versions,
+``collect`` and ``transform`` (the contract of ``BlockStructureTransformer``).
+"""
+from __future__ import annotations
+
+from .completion_modes import mode_lookup
+from .data import CompletionMode
+
+
+def _mode(value) -> CompletionMode | None:
+    value = getattr(value, "value", value)
+    try:
+        return CompletionMode(str(value).lower()) if value is not None else None
+    except ValueError:
+        return None
+
+
+class AggregatorAnnotationTransformer:
+    """Annotates each non-excluded block with the keys of the aggregators that contain it."""
+
+    READ_VERSION = 1
+    WRITE_VERSION = 1
+    #: Transformer block field holding the list of containing aggregator keys (strings).
+    AGGREGATORS = "aggregators"
+
+    @classmethod
+    def name(cls) -> str:
+        """The entry-point name (edx-platform requires them to be equal)."""
+        return "completion_aggregator_annotator"
+
+    @classmethod
+    def collect(cls, block_structure) -> None:
+        """Ask for the fields the aggregation reads: the completion mode and the optional flag."""
+        block_structure.request_xblock_fields("completion_mode", "optional_completion")
+
+    def transform(self, usage_info, block_structure) -> None:
+        """
+        Set the transformer block field ``aggregators`` of every non-excluded block to the
+        sorted keys of its AGGREGATOR ancestors. EXCLUDED blocks, and blocks reachable only
+        through them, get no annotation. Touches neither the modulestore nor XBlocks.
+        """
+        lookup = mode_lookup()
+        containing: dict = {}
+        for block_key in block_structure.topological_traversal():
+            mode = _mode(block_structure.get_xblock_field(block_key, "completion_mode")) or lookup(block_key.block_type)
+            parents = [parent for parent in block_structure.get_parents(block_key) if parent in containing]
+            if mode == CompletionMode.EXCLUDED or (parents == [] and block_key != block_structure.root_block_usage_key):
+                continue
+            ancestors: set = set()
+            for parent in parents:
+                ancestors |= containing[parent][0]
+                if containing[parent][1] == CompletionMode.AGGREGATOR:
+                    ancestors.add(str(parent))
+            containing[block_key] = (ancestors, mode)
+            block_structure.set_transformer_block_field(block_key, self, self.AGGREGATORS, sorted(ancestors))

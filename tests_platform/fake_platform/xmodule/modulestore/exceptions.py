@@ -1,0 +1,5 @@
+"""Modulestore exceptions."""
+
+
+class ItemNotFoundError(Exception):
+    """No such item (or course) in the modulestore."""

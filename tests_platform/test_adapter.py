@@ -1,0 +1,220 @@
+"""The edx-platform adapter against the fake platform: structures, versions, enrollments, roles, cohorts."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from opaque_keys.edx.keys import CourseKey
+
+from completion_aggregator.adapters import get_adapter
+from completion_aggregator.adapters.base import CourseNotFound
+from completion_aggregator.adapters.edx_platform import EdxPlatformAdapter, _platform
+from completion_aggregator.api import graph_for
+
+from .conftest import COURSE, cohort_in_group, key, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def leaves(structure):
+    return sorted(k.rsplit("@", 1)[1] for k, b in structure.blocks.items() if b.block_type in {"html", "problem"})
+
+
+def test_the_selected_adapter_is_the_edx_platform_one():
+    assert isinstance(get_adapter(), EdxPlatformAdapter)
+
+
+def test_a_missing_platform_module_fails_loudly(published, monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="no_such_platform_module"):
+        _platform("no_such_platform_module", "anything")
+    with pytest.raises(ImproperlyConfigured, match="get_nothing"):
+        _platform("lms.djangoapps.course_blocks.api", "get_nothing")
+    monkeypatch.setitem(sys.modules, "lms.djangoapps.course_blocks.api", None)  # "not installed"
+    with pytest.raises(ImproperlyConfigured, match="lms.djangoapps.course_blocks.api"):
+        get_adapter().get_course_structures(COURSE, [make_user("ann")])
+
+
+def test_learners_see_released_non_staff_content_of_their_group(published):
+    plain, group1, group2, staff = (make_user(n) for n in ("plain", "g1", "g2", "staffer"))
+    from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
+    from common.djangoapps.student.models import CourseAccessRole
+
+    add_user_to_cohort(cohort_in_group("One", 1), group1)
+    add_user_to_cohort(cohort_in_group("Two", 2), group2)
+    CourseAccessRole.objects.create(user=staff, org="Fake", role="staff")  # org-wide
+    structures = get_adapter().get_course_structures(COURSE, [plain, group1, group2, staff])
+
+    assert leaves(structures[plain.pk]) == ["h1", "p1"]
+    assert leaves(structures[group1.pk]) == ["h1", "h2", "p1"]
+    assert leaves(structures[group2.pk]) == ["h1", "h3", "p1"]
+    assert leaves(structures[staff.pk]) == ["h1", "h2", "h3", "h4", "h5", "h6", "p1"]
+    course = str(key("course", "course"))
+    assert graph_for(structures[plain.pk]).possible[0] == 2.0
+    assert graph_for(structures[group1.pk]).possible[0] == 3.0  # not the other group's h3
+    assert graph_for(structures[staff.pk]).possible[0] == 7.0
+    assert structures[plain.pk].root == course
+    assert structures[plain.pk].blocks[str(key("vertical", "v1"))].children == (
+        str(key("html", "h1")),
+        str(key("problem", "p1")),
+        str(key("discussion", "d1")),
+    )
+
+
+def test_unreleased_blocks_count_only_when_the_setting_says_so(published, settings):
+    learner = make_user("ann")
+    assert "h4" not in leaves(get_adapter().get_course_structure(COURSE, learner))
+    settings.COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS = True
+    structure = get_adapter().get_course_structure(COURSE, learner)
+    assert leaves(structure) == ["h1", "h4", "h5", "p1"]
+    assert graph_for(structure).possible[0] == 4.0
+
+
+def test_identical_trees_share_one_structure_object_and_version(published):
+    from openedx.core.djangoapps.content.block_structure.api import get_block_structure_version
+    from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
+
+    users = [make_user(f"u{i}") for i in range(5)]
+    add_user_to_cohort(cohort_in_group("One", 1), users[0])
+    structures = get_adapter().get_course_structures(COURSE, users)
+    assert len({id(structures[u.pk]) for u in users[1:]}) == 1
+    assert structures[users[0].pk] is not structures[users[1].pk]
+    assert structures[users[0].pk].version != structures[users[1].pk].version
+    base = get_block_structure_version(COURSE)
+    assert base and all(structures[u.pk].version.startswith(f"{base}:") for u in users)
+    # A later batch with the same structure version gets the same object again.
+    assert get_adapter().get_course_structure(COURSE, users[2]) is structures[users[1].pk]
+
+
+def test_a_rebuilt_structure_gets_a_new_version(published):
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+
+    learner = make_user("ann")
+    before = get_adapter().get_course_structure(COURSE, learner)
+    update_course_in_cache(COURSE)
+    after = get_adapter().get_course_structure(COURSE, learner)
+    assert after.version != before.version
+    assert leaves(after) == leaves(before)
+
+
+def test_without_get_block_structure_version_a_digest_of_the_collected_tree_versions_it(published, monkeypatch):
+    import openedx.core.djangoapps.content.block_structure.api as block_structure_api
+    from xmodule.modulestore.django import modulestore
+
+    monkeypatch.delattr(block_structure_api, "get_block_structure_version")  # an older release
+    calls = []
+    real = block_structure_api.get_course_in_cache
+    monkeypatch.setattr(block_structure_api, "get_course_in_cache", lambda key: calls.append(key) or real(key))
+    ann, bob = make_user("ann"), make_user("bob")
+    first = get_adapter().get_course_structure(COURSE, ann)
+    assert first.version.startswith("h:")  # the collected root has no edit stamp field
+    assert get_adapter().get_course_structure(COURSE, bob) is first
+    assert len(calls) == 2  # no version to trust: loaded once per batch
+    from .conftest import course_blocks
+
+    modulestore().publish_fixture(COURSE, course_blocks(extra_leaf=True), emit_signals=False)
+    block_structure_api.update_course_in_cache(COURSE)
+    assert get_adapter().get_course_structure(COURSE, ann).version.split(":")[1] != first.version.split(":")[1]
+
+
+def test_an_unknown_course_is_course_not_found(db):
+    with pytest.raises(CourseNotFound):
+        get_adapter().get_course_structures(CourseKey.from_string("course-v1:No+Such+Course"), [make_user("ann")])
+    assert get_adapter().course_exists(CourseKey.from_string("course-v1:No+Such+Course")) is False
+
+
+def test_optional_completion_comes_from_the_xblock_field(db):
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+    from xmodule.modulestore.django import modulestore
+
+    blocks = [
+        {"type": "course", "id": "course", "children": ["v"]},
+        {"type": "vertical", "id": "v", "children": ["a", "b"]},
+        {"type": "html", "id": "a", "optional_completion": True},
+        {"type": "html", "id": "b"},
+    ]
+    modulestore().publish_fixture(COURSE, blocks, emit_signals=False)
+    update_course_in_cache(COURSE)
+    structure = get_adapter().get_course_structure(COURSE, make_user("ann"))
+    assert structure.blocks[str(key("html", "a"))].optional is True
+    assert structure.blocks[str(key("html", "b"))].optional is False
+    graph = graph_for(structure)
+    assert graph.possible[0] == 1.0 and graph.optional_possible[0] == 1.0
+
+
+def test_enrollments_roles_cohorts_and_mobile(published):
+    from common.djangoapps.student.models import CourseAccessRole, CourseEnrollment
+    from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
+    from openedx.core.djangoapps.course_groups.models import CohortMembership
+
+    adapter = get_adapter()
+    ann, bob, cy, teacher, other_org = (make_user(n) for n in ("ann", "bob", "cy", "teacher", "other"))
+    CourseEnrollment.objects.create(user=ann, course_id=COURSE)
+    CourseEnrollment.objects.create(user=bob, course_id=COURSE, is_active=False)
+    assert list(adapter.enrolled_users(COURSE)) == [ann]
+    assert adapter.is_enrolled(ann, COURSE) and not adapter.is_enrolled(bob, COURSE)
+    assert adapter.user_course_keys(ann) == [COURSE] and adapter.user_course_keys(bob) == []
+
+    CourseAccessRole.objects.create(user=teacher, course_id=COURSE, role="instructor")
+    CourseAccessRole.objects.create(user=cy, org="fake", role="staff")  # org-wide, any case
+    CourseAccessRole.objects.create(user=other_org, org="Other", role="staff")
+    CourseAccessRole.objects.create(user=bob, course_id=COURSE, role="beta_testers")
+    assert adapter.role_holder_ids(COURSE, ["staff", "instructor"]) == {teacher.pk, cy.pk}
+    assert adapter.role_holder_ids(COURSE) == {teacher.pk, cy.pk, bob.pk}
+    assert adapter.is_course_staff(teacher, COURSE) and not adapter.is_course_staff(ann, COURSE)
+
+    cohort = cohort_in_group("One", 1)
+    add_user_to_cohort(cohort, ann)
+    memberships = CohortMembership.objects.count()
+    assert adapter.cohort_member_ids(COURSE, cohort.id) == {ann.pk}
+    assert adapter.cohort_member_ids(COURSE, cohort.id + 1000) == set()
+    adapter.get_course_structures(COURSE, [bob, cy])
+    assert CohortMembership.objects.count() == memberships  # reading never assigns a cohort
+
+    other = CourseKey.from_string("course-v1:Fake+Other+2026")
+    assert adapter.mobile_available([COURSE, other]) == {COURSE}
+    assert adapter.course_exists(COURSE) and adapter.all_course_keys() == [COURSE]
+
+
+def test_a_course_that_starts_later_is_an_empty_tree_for_learners(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+    from xmodule.modulestore.django import modulestore
+
+    from .conftest import course_blocks
+
+    blocks = course_blocks()
+    blocks[0] = {**blocks[0], "start": timezone.now() + timedelta(days=3)}
+    modulestore().publish_fixture(COURSE, blocks, emit_signals=False)
+    update_course_in_cache(COURSE)
+    structure = get_adapter().get_course_structure(COURSE, make_user("ann"))
+    assert list(structure.blocks) == [str(key("course", "course"))]
+    assert structure.version.endswith(":empty")
+    assert graph_for(structure).possible[0] == 0.0
+    settings.COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS = True
+    assert graph_for(get_adapter().get_course_structure(COURSE, make_user("bob"))).possible[0] == 4.0
+
+
+def test_library_content_mode_follows_the_platform_setting(db, settings):
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+    from xmodule.modulestore.django import modulestore
+
+    blocks = [
+        {"type": "course", "id": "course", "children": ["v"]},
+        {"type": "vertical", "id": "v", "children": ["lib", "h"]},
+        {"type": "library_content", "id": "lib", "children": ["a", "b"]},
+        {"type": "html", "id": "a"},
+        {"type": "html", "id": "b"},
+        {"type": "html", "id": "h"},
+    ]
+    modulestore().publish_fixture(COURSE, blocks, emit_signals=False)
+    update_course_in_cache(COURSE)
+    structure = get_adapter().get_course_structure(COURSE, make_user("ann"))
+    assert graph_for(structure).possible[0] == 3.0  # an aggregator: its two children count
+    from completion_aggregator.api import clear_graph_cache
+
+    settings.MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW = True
+    clear_graph_cache()
+    assert graph_for(structure).possible[0] == 2.0  # completable on view: counts once
