@@ -27,18 +27,10 @@ from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
+from .rows import VALUE_FIELDS
 
 log = logging.getLogger(__name__)
 
-_VALUE_FIELDS = (
-    "earned",
-    "possible",
-    "percent",
-    "optional_earned",
-    "optional_possible",
-    "optional_percent",
-    "last_modified",
-)
 _ID_CHUNK = 900  # stay under SQLite's variable limit when resolving by id
 
 
@@ -146,7 +138,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     stored_ids: dict[tuple[int, str], int] = {}
     stored_created: dict[tuple[int, str], object] = {}  # for the tracking events (same query)
     for row in Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids).values_list(
-        "id", "user_id", "block_key", "aggregation_name", *_VALUE_FIELDS, "created"
+        "id", "user_id", "block_key", "aggregation_name", *VALUE_FIELDS, "created"
     ):
         row_id, user_id, block_key, name, earned, possible, percent, o_earned, o_possible, o_percent, last, made = row
         key = str(block_key)
@@ -228,7 +220,7 @@ def upsert(rows: list[Aggregator]) -> None:
     """Insert or update Aggregator rows in one statement per batch (``created`` is kept)."""
     kwargs = {
         "update_conflicts": True,
-        "update_fields": [*_VALUE_FIELDS, "modified"],
+        "update_fields": [*VALUE_FIELDS, "modified"],
         "batch_size": 1000,
     }
     if connection.features.supports_update_conflicts_with_target:

@@ -14,6 +14,7 @@ from ..models import Aggregator
 from .graphs import graph_for
 from .keys import as_course_key
 from .queue import has_pending_work
+from .rows import read_rows
 
 
 class BlockNotInCourse(LookupError):
@@ -57,22 +58,10 @@ def compute_course_progress(
 
 def _values(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> tuple[list[AggregateData], bool]:
     if not has_pending_work(user.get_username(), course_key):
-        rows = {
-            str(row[0]): row
-            for row in Aggregator.objects.filter(user_id=user.pk, course_key=course_key).values_list(
-                "block_key",
-                "aggregation_name",
-                "earned",
-                "possible",
-                "percent",
-                "optional_earned",
-                "optional_possible",
-                "optional_percent",
-                "last_modified",
-            )
-        }
+        mine = Aggregator.objects.filter(user_id=user.pk, course_key=course_key)
+        rows = {value.block_key: value for _user, value in read_rows(mine)}
         if all(key in rows for key in graph.aggregator_keys):
-            return [AggregateData(key, *rows[key][1:]) for key in graph.aggregator_keys], False
+            return [rows[key] for key in graph.aggregator_keys], False
     return _computed(user, course_key, graph), True
 
 

@@ -32,24 +32,13 @@ from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .graphs import graph_for
 from .progress import BlockNotInCourse, get_course_progress
+from .rows import read_rows
 
 log = logging.getLogger(__name__)
 
 MEAN_CACHE_KEY = "completion-api-v0.mean-completion.{course_key}"
 COURSE = "course"
 
-_ROW_FIELDS = (
-    "user_id",
-    "block_key",
-    "aggregation_name",
-    "earned",
-    "possible",
-    "percent",
-    "optional_earned",
-    "optional_possible",
-    "optional_percent",
-    "last_modified",
-)
 
 
 class NotEnrolled(LookupError):
@@ -189,12 +178,10 @@ def get_stored_progress_many(
     if root_block is not None:
         wanted.add(root_block.block_type)
     rows: dict[int, dict[str, AggregateData]] = {user.pk: {} for user in users}
-    for row in Aggregator.objects.filter(
-        course_key=course_key, user_id__in=list(rows), aggregation_name__in=sorted(wanted)
-    ).values_list(*_ROW_FIELDS):
-        user_id, block_key, *values = row
-        key = str(block_key)
-        rows[user_id][key] = AggregateData(key, *values)
+    for user_id, value in read_rows(
+        Aggregator.objects.filter(course_key=course_key, user_id__in=list(rows), aggregation_name__in=sorted(wanted))
+    ):
+        rows[user_id][value.block_key] = value
 
     def course_row(mine: dict[str, AggregateData]) -> Optional[AggregateData]:
         if root_block is not None:
