@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 MYSQL_STAMP := $(VENV)/.installed-mysql
+PG_STAMP := $(VENV)/.installed-postgresql
 QUALITY_STAMP := $(VENV)/.installed-quality
 # Branch coverage of completion_aggregator the whole suite must keep (92.36 % on 2026-11-25, rounded down).
 COVERAGE_FLOOR := 92
@@ -11,7 +12,7 @@ MYSQL_ENV := COMPLETION_AGGREGATOR_DB=mysql DB_HOST=$${DB_HOST:-127.0.0.1} DB_US
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo test test-platform test-mysql test-integration test-browser bench requirements quality docs coverage upgrade clean
+.PHONY: help install demo test test-platform test-mysql test-postgresql test-integration test-browser bench requirements quality docs coverage upgrade clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -45,6 +46,14 @@ test-platform: $(STAMP) ## the edx-platform adapter, plugin wiring and receivers
 
 test-mysql: $(MYSQL_STAMP) ## run the test suite on MariaDB/MySQL (127.0.0.1:3306, root, fresh test database)
 	$(MYSQL_ENV) $(BIN)/python -m pytest --create-db
+
+$(PG_STAMP): $(STAMP) requirements/postgresql.txt
+	$(BIN)/python -m pip install -q -r requirements/postgresql.txt
+	touch $@
+
+test-postgresql: $(PG_STAMP) ## run the test suite on PostgreSQL (127.0.0.1:5432, user postgres, fresh test database)
+	COMPLETION_AGGREGATOR_DB=postgresql DB_HOST=$${DB_HOST:-127.0.0.1} DB_USER=$${DB_USER:-postgres} \
+	  $(BIN)/python -m pytest --create-db
 
 test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (127.0.0.1:6379)
 	$(MYSQL_ENV) DB_TEST_NAME=test_completion_aggregator_it CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \

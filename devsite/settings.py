@@ -4,7 +4,7 @@ The development project: ``python manage.py …`` works from the repository root
 SQLite file, eager Celery, the standalone host installed, completion tracking on.
 Environment variables (all optional) switch to MariaDB and a real broker:
 
-* ``COMPLETION_AGGREGATOR_DB=mysql`` with ``DB_NAME``/``DB_USER``/``DB_PASSWORD``/``DB_HOST``/``DB_PORT``
+* ``COMPLETION_AGGREGATOR_DB=mysql`` (or ``postgresql``) with ``DB_NAME``/``DB_USER``/``DB_PASSWORD``/``DB_HOST``/``DB_PORT``
 * ``CELERY_BROKER_URL`` (a real broker: tasks are no longer eager)
 """
 import os
@@ -60,7 +60,19 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "devsite.wsgi.application"
 
-if os.environ.get("COMPLETION_AGGREGATOR_DB") == "mysql":
+if os.environ.get("COMPLETION_AGGREGATOR_DB") == "postgresql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("DB_NAME", "completion_aggregator"),
+            "USER": os.environ.get("DB_USER", "postgres"),
+            "PASSWORD": os.environ.get("DB_PASSWORD", ""),
+            "HOST": os.environ.get("DB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("DB_PORT", "5432"),
+            "TEST": {"NAME": os.environ.get("DB_TEST_NAME", "test_completion_aggregator")},
+        }
+    }
+elif os.environ.get("COMPLETION_AGGREGATOR_DB") == "mysql":
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.mysql",

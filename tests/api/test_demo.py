@@ -37,6 +37,7 @@ def test_load_demo_aggregates_and_learner1_matches_the_oracle(django_capture_on_
         call_command("load_demo", learners=3)
     out = capsys.readouterr().out
     assert "learner1" in out and "staff / staff" in out and "http://127.0.0.1:8000/" in out
+    assert f"/completion-aggregator/progress_bar/{DEMO_COURSE}/" in out and f"/completion-aggregator/report/{DEMO_COURSE}/" in out
     user = get_user_model().objects.get(username="learner1")
     expected = oracle_percent(user, DEMO_COURSE)
     assert 0.0 < expected < 1.0

@@ -90,6 +90,37 @@ SQLITE_DDL = [
       ON "completion_aggregator_cachegroupinvalidation" ("invalidated_at")""",
 ]
 
+POSTGRESQL_DDL = [
+    """CREATE TABLE "completion_aggregator_aggregator" (
+      "id" serial NOT NULL PRIMARY KEY,
+      "created" timestamp with time zone NOT NULL, "modified" timestamp with time zone NOT NULL,
+      "course_key" varchar(255) NOT NULL, "aggregation_name" varchar(255) NOT NULL,
+      "block_key" varchar(255) NOT NULL,
+      "earned" double precision NOT NULL, "possible" double precision NOT NULL, "percent" double precision NOT NULL,
+      "user_id" integer NOT NULL REFERENCES "auth_user" ("id") DEFERRABLE INITIALLY DEFERRED,
+      "last_modified" timestamp with time zone NOT NULL,
+      "optional_earned" double precision NOT NULL, "optional_possible" double precision NOT NULL,
+      "optional_percent" double precision NOT NULL,
+      CONSTRAINT "completion_aggregator_aggregator_uniq" UNIQUE ("course_key", "block_key", "user_id", "aggregation_name"))""",
+    """CREATE INDEX "aggr_name_user_course_idx" ON "completion_aggregator_aggregator" ("user_id", "aggregation_name", "course_key")""",
+    """CREATE INDEX "aggr_name_course_block_per_idx"
+      ON "completion_aggregator_aggregator" ("course_key", "aggregation_name", "block_key", "percent")""",
+    """CREATE TABLE "completion_aggregator_stalecompletion" (
+      "id" serial NOT NULL PRIMARY KEY,
+      "created" timestamp with time zone NOT NULL, "modified" timestamp with time zone NOT NULL,
+      "username" varchar(255) NOT NULL, "course_key" varchar(255) NOT NULL,
+      "block_key" varchar(255) NULL, "force" boolean NOT NULL, "resolved" boolean NOT NULL)""",
+    """CREATE INDEX "stale_user_course_resolved_idx"
+      ON "completion_aggregator_stalecompletion" ("username", "course_key", "created", "resolved")""",
+    """CREATE TABLE "completion_aggregator_cachegroupinvalidation" (
+      "id" serial NOT NULL PRIMARY KEY,
+      "group" varchar(150) NOT NULL UNIQUE, "invalidated_at" timestamp with time zone NOT NULL)""",
+    """CREATE INDEX "completion_aggregator_cachegroupinvalidation_invalidated_at_idx"
+      ON "completion_aggregator_cachegroupinvalidation" ("invalidated_at")""",
+]
+
+DDL = {"mysql": MYSQL_DDL, "sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}
+
 WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
@@ -97,7 +128,7 @@ def _peer_database():
     """Replace our tables by the peer's, with the peer's migration history recorded."""
     call_command("migrate", "completion_aggregator", "zero", verbosity=0)
     with connection.cursor() as cursor:
-        for statement in MYSQL_DDL if connection.vendor == "mysql" else SQLITE_DDL:
+        for statement in DDL[connection.vendor]:
             cursor.execute(statement)
     recorder = MigrationRecorder(connection)
     for name in PEER_MIGRATIONS:

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             f"  {base}/completion-aggregator/v1/course/{summary.course_key}/?requested_fields=chapter",
             f"  {base}/completion-aggregator/v1/stats/{summary.course_key}/   (staff)",
             f"  {base}/completion-aggregator/api/docs/       API docs",
+            f"  {base}/completion-aggregator/progress_bar/{summary.course_key}/   progress bar (a learner)",
+            f"  {base}/completion-aggregator/report/{summary.course_key}/   course progress report (staff)",
+            f"  {base}/completion-aggregator/report/{summary.course_key}/csv/   its CSV (staff)",
             "",
             f"Logins: staff / staff; learner1 … learner{len(summary.learners)} / learner",
         ]
