@@ -27,7 +27,7 @@ from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
-from .rows import VALUE_FIELDS
+from .rows import VALUE_FIELDS, raw_block_key
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +129,22 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
 
     user_ids = [user.pk for user in users]
     completions: dict[int, list] = defaultdict(list)
-    for user_id, block_key, value, modified in BlockCompletion.objects.filter(
-        context_key=course_key, user_id__in=user_ids
-    ).values_list("user_id", "block_key", "completion", "modified"):
-        completions[user_id].append((str(block_key), value, modified))
+    for user_id, block_key, value, modified in (
+        BlockCompletion.objects.filter(context_key=course_key, user_id__in=user_ids)
+        .annotate(raw_key=raw_block_key())
+        .values_list("user_id", "raw_key", "completion", "modified")
+    ):
+        completions[user_id].append((block_key, value, modified))
 
     stored: dict[int, dict[str, AggregateData]] = defaultdict(dict)
     stored_ids: dict[tuple[int, str], int] = {}
     stored_created: dict[tuple[int, str], object] = {}  # for the tracking events (same query)
-    for row in Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids).values_list(
-        "id", "user_id", "block_key", "aggregation_name", *VALUE_FIELDS, "created"
+    for row in (
+        Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids)
+        .annotate(raw_key=raw_block_key())
+        .values_list("id", "user_id", "raw_key", "aggregation_name", *VALUE_FIELDS, "created")
     ):
-        row_id, user_id, block_key, name, earned, possible, percent, o_earned, o_possible, o_percent, last, made = row
-        key = str(block_key)
+        row_id, user_id, key, name, earned, possible, percent, o_earned, o_possible, o_percent, last, made = row
         stored[user_id][key] = AggregateData(key, name, earned, possible, percent, o_earned, o_possible, o_percent, last)
         stored_ids[(user_id, key)] = row_id
         stored_created[(user_id, key)] = made

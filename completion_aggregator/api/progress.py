@@ -14,7 +14,7 @@ from ..models import Aggregator
 from .graphs import graph_for
 from .keys import as_course_key
 from .queue import has_pending_work
-from .rows import read_rows
+from .rows import raw_block_key, read_rows
 
 
 class BlockNotInCourse(LookupError):
@@ -66,10 +66,12 @@ def _values(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -
 
 
 def _computed(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> list[AggregateData]:
-    rows = BlockCompletion.objects.filter(user_id=user.pk, context_key=course_key).values_list(
-        "block_key", "completion", "modified"
+    rows = (
+        BlockCompletion.objects.filter(user_id=user.pk, context_key=course_key)
+        .annotate(raw_key=raw_block_key())
+        .values_list("raw_key", "completion", "modified")
     )
-    return aggregate(graph, ((str(key), value, modified) for key, value, modified in rows))
+    return aggregate(graph, rows)
 
 
 def _shape(
