@@ -7,6 +7,7 @@ of the rows that changed, one update resolving exactly the stale ids that were r
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
@@ -150,6 +151,8 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
         stored_created[(user_id, key)] = made
 
     max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
+    # Keys parsed once per block, not once per row: the key field re-parses every string it saves.
+    usage_key = functools.lru_cache(maxsize=None)(UsageKey.from_string)
     now = timezone.now()
     to_write: list[Aggregator] = []
     to_delete: list[int] = []
@@ -181,7 +184,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                     user_id=user.pk,
                     course_key=course_key,
                     aggregation_name=value.block_type,
-                    block_key=value.block_key,
+                    block_key=usage_key(value.block_key),
                     earned=value.earned,
                     possible=value.possible,
                     percent=value.percent,
