@@ -1,0 +1,1 @@
+"""The benchmark (see README.rst); run it with ``python benchmarks/run.py``."""

@@ -1,0 +1,901 @@
+#!/usr/bin/env python
+"""
+Benchmark of completion_aggregator's aggregation and read paths (see benchmarks/README.rst).
+
+    python benchmarks/run.py [--db sqlite|mysql] [--breadth 4] [--learners 1000]
+                             [--density 0.4] [--seed 1] [--json bench-results.json]
+
+One run builds a fresh database, a deterministic dataset (a breadth**4 course, N enrolled
+learners, their completions and the stale rows the write path would have queued), then
+measures two floors and every phase on the same data, and prints each figure with its ratio
+to the floors.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+MYSQL_DATABASE = "completion_aggregator_bench"
+CHUNK = 200  # learners per aggregation call (COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE's default)
+SINGLE_SAMPLE = 50  # learners timed one by one for the single-learner phases
+INCREMENTAL_SHARE = 0.10  # learners who get one new completion before the service run
+FLOOR_REPEATS = 1  # runs of each floor per measurement; floors are measured first and last, the fastest kept
+INCREMENTAL_ROUNDS = 3  # service runs measured (the median is reported)
+
+
+# ----------------------------------------------------------------------------------------
+# Environment (everything here runs before django.setup())
+# ----------------------------------------------------------------------------------------
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--db", choices=("sqlite", "mysql"), default="sqlite", help="database (default: sqlite, a fresh temp file)")
+    parser.add_argument("--breadth", type=int, default=4, help="children per level: breadth**4 leaves (default 4)")
+    parser.add_argument("--learners", type=int, default=1000, help="enrolled learners (default 1000)")
+    parser.add_argument("--density", type=float, default=0.4, help="share of leaves each learner completed (default 0.4)")
+    parser.add_argument("--seed", type=int, default=1, help="dataset seed (default 1)")
+    parser.add_argument("--json", default="bench-results.json", help="where to write the results (default bench-results.json)")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="also write a cProfile file per phase into DIR (slows every phase: ratios are then meaningless)",
+    )
+    args = parser.parse_args(argv)
+    if args.breadth < 1:
+        parser.error("--breadth must be at least 1")
+    if args.learners < 2:
+        parser.error("--learners must be at least 2")
+    if not 0.0 <= args.density <= 1.0:
+        parser.error("--density must be between 0 and 1")
+    return args
+
+
+def configure_environment(args: argparse.Namespace) -> Callable[[], None]:
+    """Point devsite.settings at a fresh database; returns the cleanup to run at the end."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "devsite.settings"
+    os.environ["DJANGO_DEBUG"] = "0"  # no connection.queries log growing through the run
+    # Tasks must run eagerly, in this process, to be measured.
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.pop("CELERY_RESULT_BACKEND", None)
+    if args.db == "sqlite":
+        os.environ.pop("COMPLETION_AGGREGATOR_DB", None)
+        tmpdir = tempfile.mkdtemp(prefix="ca-bench-")
+        os.environ["SQLITE_PATH"] = os.path.join(tmpdir, "bench.sqlite3")
+        return lambda: shutil.rmtree(tmpdir, ignore_errors=True)
+    try:
+        import MySQLdb
+    except ImportError:
+        sys.exit(
+            "benchmarks/run.py --db mysql needs the MySQL driver (mysqlclient), which is not installed.\n"
+            "Install it with:  .venv/bin/pip install -r requirements/mysql.txt"
+        )
+    host = os.environ.get("DB_HOST", "127.0.0.1")
+    port = int(os.environ.get("DB_PORT", "3306"))
+    user = os.environ.get("DB_USER", "root")
+    try:
+        conn = MySQLdb.connect(host=host, port=port, user=user, passwd=os.environ.get("DB_PASSWORD", ""))
+        cursor = conn.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
+        cursor.execute(f"CREATE DATABASE `{MYSQL_DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        conn.close()
+    except MySQLdb.Error as exc:
+        sys.exit(f"benchmarks/run.py --db mysql: cannot (re)create `{MYSQL_DATABASE}` as {user}@{host}:{port}: {exc}")
+    os.environ["COMPLETION_AGGREGATOR_DB"] = "mysql"
+    os.environ["DB_NAME"] = MYSQL_DATABASE
+    os.environ.setdefault("DB_HOST", host)
+    os.environ.setdefault("DB_USER", user)
+    return lambda: None  # the database stays for inspection (EXPLAIN); the next run drops it
+
+
+# ----------------------------------------------------------------------------------------
+# Measuring helpers
+# ----------------------------------------------------------------------------------------
+class QueryCounter:
+    """
+    Counts the statements sent to the database (an ``execute_wrapper``).
+
+    It counts exactly what ``CaptureQueriesContext`` counts, without rendering each statement's
+    SQL: on SQLite, rendering runs an extra ``SELECT QUOTE(?)…`` per statement, which would
+    distort the timings of bulk statements. CaptureQueriesContext is used where SQL is kept.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _status_kb(field: str) -> Optional[int]:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+PEAK_KB = {"process": 0}  # VmHWM is reset per phase: the process's peak is kept here
+
+
+def _reset_peak() -> bool:
+    PEAK_KB["process"] = max(PEAK_KB["process"], _status_kb("VmHWM") or 0)
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # Linux: reset VmHWM (the peak resident set) to the current RSS
+        return True
+    except OSError:
+        return False
+
+
+PROFILE_DIR: Optional[Path] = None
+
+
+@contextmanager
+def phase(record: dict, name: str) -> Iterator[QueryCounter]:
+    """
+    Count queries and record the resident memory before and at peak of the enclosed work
+    (not its timing); with ``--profile``, write ``DIR/<name>.prof``.
+    """
+    from django.db import connection
+
+    gc.collect()
+    record["rss_before_mb"] = mb_now()
+    can_reset = _reset_peak()
+    counter = QueryCounter()
+    profiler = None
+    if PROFILE_DIR is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        with connection.execute_wrapper(counter):
+            yield counter
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(PROFILE_DIR / f"{name}.prof"))
+    peak = _status_kb("VmHWM") if can_reset else None
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    record["peak_rss_mb"] = round(peak / 1024, 1)
+
+
+def mb_now() -> Optional[float]:
+    rss = _status_kb("VmRSS")
+    return round(rss / 1024, 1) if rss is not None else None
+
+
+def _ratio(value: Optional[float], floor: Optional[float]) -> Optional[float]:
+    if value is None or not floor:
+        return None
+    return round(value / floor, 3)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------
+# The run
+# ----------------------------------------------------------------------------------------
+def main(argv: Optional[list[str]] = None) -> int:
+    global PROFILE_DIR
+    args = parse_args(argv)
+    if args.profile:
+        PROFILE_DIR = Path(args.profile)
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    cleanup = configure_environment(args)
+    started = time.time()
+    try:
+        results = run(args)
+    finally:
+        cleanup()
+    results["meta"]["wall_seconds"] = round(time.time() - started, 1)
+    print_table(results)
+    path = Path(args.json)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nresults written to {path}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict:
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    # The write path only queues; aggregation happens in the measured calls.
+    override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True).enable()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    log(f"migrating a fresh {connection.vendor} database …")
+    call_command("migrate", verbosity=0, interactive=False)
+
+    from benchmarks import dataset
+
+    t0 = time.perf_counter()
+    course = dataset.publish_course(args.breadth)
+    learners = dataset.create_learners(course, args.learners)
+    completions = dataset.create_completions(course, learners, args.seed, args.density)
+    dataset.queue_everyone(course, learners)
+    setup_seconds = time.perf_counter() - t0
+    log(
+        f"dataset: {len(course.leaves)} leaves, {course.aggregators} aggregators, {len(learners)} learners, "
+        f"{completions} completions ({completions / len(learners):.1f} per learner) in {setup_seconds:.1f} s"
+    )
+
+    meta = {
+        "db": args.db,
+        "db_vendor": connection.vendor,
+        "db_version": _db_version(connection),
+        "breadth": args.breadth,
+        "learners": len(learners),
+        "density": args.density,
+        "seed": args.seed,
+        "leaves": len(course.leaves),
+        "aggregators": course.aggregators,
+        "completions": completions,
+        "completions_per_learner": round(completions / len(learners), 1),
+        "chunk_size": CHUNK,
+        "dataset_seconds": round(setup_seconds, 1),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    phases: dict[str, dict] = {}
+    bench = Bench(course, learners, args, phases)
+    bench.read_floor()
+    bench.write_floor()
+    bench.store_all()
+    bench.forced_reaggregation()
+    bench.incremental_service()
+    bench.single_learner()
+    bench.rest_api()
+    # The floors once more: load on a shared machine changes during a run; the faster of the
+    # first and last measurement is kept, so a busy spell cannot make the floors look slow.
+    bench.read_floor()
+    bench.write_floor(keep_rows=True)
+    bench.finish_ratios()
+    meta["profiled"] = PROFILE_DIR is not None
+    process_kb = max(PEAK_KB["process"], _status_kb("VmHWM") or 0) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    app_phases = [record for name, record in phases.items() if name not in ("read_floor", "write_floor")]
+    meta["app_phases_peak_rss_mb"] = max(record.get("peak_rss_mb") or 0 for record in app_phases)
+    every_phase = max(record.get("peak_rss_mb") or 0 for record in phases.values())
+    meta["process_peak_rss_mb"] = max(round(process_kb / 1024, 1), every_phase)  # (the kernel's counters lag a little)
+    return {"meta": meta, "phases": phases}
+
+
+def _db_version(connection) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+        else:
+            cursor.execute("select version()")
+        return str(cursor.fetchone()[0])
+
+
+class Bench:
+    """The phases, in the order they run; each adds one entry to ``phases``."""
+
+    def __init__(self, course, learners, args, phases: dict) -> None:
+        self.course = course
+        self.learners = learners
+        self.args = args
+        self.phases = phases
+        self.n = len(learners)
+
+    # Floors -----------------------------------------------------------------------------
+    def read_seconds(self, learners: float) -> float:
+        return self.phases["read_floor"]["seconds"] * learners / self.n
+
+    def write_seconds(self, learners: float) -> float:
+        return self.phases["write_floor"]["seconds"] * learners / self.n
+
+    def ratios(self, record: dict, seconds: float, learners: float) -> None:
+        """Remember what to divide by the floors (scaled to ``learners``) once they are final."""
+        record["ratio_basis"] = {"seconds": seconds, "learners": learners}
+
+    def finish_ratios(self) -> None:
+        for record in self.phases.values():
+            if "ratio_basis" in record:
+                self._ratios(record, record["ratio_basis"]["seconds"], record["ratio_basis"]["learners"])
+
+    def _merge_floor(self, name: str, record: dict) -> None:
+        """Keep every run of a floor; its figures are those of the fastest run."""
+        previous = self.phases.get(name)
+        if previous is not None:
+            record["runs_seconds"] = previous["runs_seconds"] + record["runs_seconds"]
+            record["raw_cursor_runs_seconds"] = previous["raw_cursor_runs_seconds"] + record["raw_cursor_runs_seconds"]
+            record["peak_rss_mb"] = max(previous["peak_rss_mb"], record["peak_rss_mb"])
+            record["rss_before_mb"] = previous["rss_before_mb"]
+        record["seconds"] = min(record["runs_seconds"])
+        record["raw_cursor_seconds"] = min(record["raw_cursor_runs_seconds"])
+        record["rows_per_s"] = round(record["rows"] / record["seconds"])
+        record["learners_per_s"] = round(self.n / record["seconds"], 1)
+        record["raw_cursor_rows_per_s"] = round(record["rows"] / record["raw_cursor_seconds"])
+        self.phases[name] = record
+
+    def _ratios(self, record: dict, seconds: float, learners: float) -> None:
+        """Time ratios to the floors scaled to the same number of learners."""
+        read, write = self.read_seconds(learners), self.write_seconds(learners)
+        record["ratio_read_floor"] = _ratio(seconds, read)
+        record["ratio_write_floor"] = _ratio(seconds, write)
+        record["ratio_read_plus_write_floor"] = _ratio(seconds, read + write)
+        raw_read = self.phases["read_floor"]["raw_cursor_seconds"] * learners / self.n
+        raw_write = self.phases["write_floor"]["raw_cursor_seconds"] * learners / self.n
+        record["ratio_raw_read"] = _ratio(seconds, raw_read)
+        record["ratio_raw_read_plus_write"] = _ratio(seconds, raw_read + raw_write)
+
+    def read_floor(self) -> None:
+        """One query reading every learner's completions of the course, as plain values."""
+        from completion.models import BlockCompletion
+        from django.db import connection
+
+        log("read floor …")
+        query = BlockCompletion.objects.filter(context_key=self.course.key).values_list(
+            "user_id", "block_key", "completion", "modified"
+        )
+        record: dict[str, Any] = {"learners": self.n}
+        runs = []
+        with phase(record, "read_floor") as counter:
+            for _repeat in range(FLOOR_REPEATS):
+                gc.collect()
+                start = time.perf_counter()
+                # One statement; rows are consumed as they come (list() of a million
+                # UsageKeys would make the floor, not the app, the process's memory peak).
+                rows = sum(1 for _row in query.iterator(chunk_size=10000))
+                runs.append(time.perf_counter() - start)
+        record["runs_seconds"] = [round(t, 4) for t in runs]
+        record["queries"] = counter.count // FLOOR_REPEATS
+        record["rows"] = rows
+        # The same statement through the bare cursor: what the database and driver cost
+        # without the ORM turning each block key string into a UsageKey (and, on SQLite,
+        # each timestamp string into a datetime).
+        sql, params = query.query.sql_with_params()
+        runs = []
+        for _repeat in range(FLOOR_REPEATS):
+            gc.collect()
+            with connection.cursor() as cursor:
+                start = time.perf_counter()
+                cursor.execute(sql, params)
+                raw = 0
+                while True:
+                    batch = cursor.fetchmany(10000)
+                    if not batch:
+                        break
+                    raw += len(batch)
+                runs.append(time.perf_counter() - start)
+        record["raw_cursor_runs_seconds"] = [round(t, 4) for t in runs]
+        self._merge_floor("read_floor", record)
+
+    def write_floor(self, keep_rows: bool = False) -> None:
+        """
+        bulk_create(update_conflicts=True) of every learner's precomputed rows into an empty table.
+
+        ``keep_rows``: leave the last run's rows in the table (the end of the run: a MySQL
+        database stays for inspection with a full aggregate table).
+        """
+        from django.contrib.auth import get_user_model
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        from completion_aggregator.adapters import get_adapter
+        from completion_aggregator.api import graph_for
+        from completion_aggregator.engine import aggregate
+        from completion_aggregator.models import Aggregator
+
+        log("write floor …")
+        _empty_aggregators()  # the last measurement follows the phases, which leave rows
+        kwargs: dict[str, Any] = {  # the statement shape of the app's upsert
+            "update_conflicts": True,
+            "update_fields": [
+                "earned", "possible", "percent", "optional_earned", "optional_possible", "optional_percent",
+                "last_modified", "modified",
+            ],
+            "batch_size": 1000,
+        }
+        if connection.features.supports_update_conflicts_with_target:
+            kwargs["unique_fields"] = ["course_key", "block_key", "user", "aggregation_name"]
+        probe = get_user_model().objects.get(pk=self.learners[0].user_id)
+        graph = graph_for(get_adapter().get_course_structure(self.course.key, probe))
+        leaves = [str(leaf) for leaf in self.course.leaves]
+
+        def precomputed(chunk) -> list:
+            """Exactly the rows store_all will write for these learners (built untimed)."""
+            now = timezone.now()
+            rows = []
+            for learner in chunk:
+                completions = _learner_completions(self.args, learner.index, len(leaves))
+                for value in aggregate(graph, ((leaves[leaf], v, now) for leaf, v in completions)):
+                    rows.append(
+                        Aggregator(
+                            user_id=learner.user_id,
+                            course_key=self.course.key,
+                            aggregation_name=value.block_type,
+                            block_key=value.block_key,
+                            earned=value.earned,
+                            possible=value.possible,
+                            percent=value.percent,
+                            optional_earned=value.optional_earned,
+                            optional_possible=value.optional_possible,
+                            optional_percent=value.optional_percent,
+                            last_modified=value.last_modified or now,
+                            created=now,
+                            modified=now,
+                        )
+                    )
+            return rows
+
+        record: dict[str, Any] = {"learners": self.n}
+        runs = []
+        with phase(record, "write_floor") as counter:
+            for _repeat in range(FLOOR_REPEATS):
+                seconds = 0.0
+                written = queries = 0
+                for chunk in _chunks(self.learners, CHUNK):
+                    rows = precomputed(chunk)
+                    before = counter.count
+                    start = time.perf_counter()
+                    with transaction.atomic():
+                        Aggregator.objects.bulk_create(rows, **kwargs)
+                    seconds += time.perf_counter() - start
+                    queries += counter.count - before
+                    written += len(rows)
+                    del rows
+                runs.append(seconds)
+                assert Aggregator.objects.count() == written == self.n * self.course.aggregators, "write floor rows"
+                _empty_aggregators()
+        record["runs_seconds"] = [round(t, 4) for t in runs]
+        record["queries"] = queries
+        record["rows"] = written
+
+        # The same upsert statements (columns, rows per statement, conflict clause) sent with
+        # ready parameter tuples through the bare cursor: what the database and driver cost
+        # without bulk_create's per-field Python.
+        fields = [f for f in Aggregator._meta.concrete_fields if not f.primary_key]
+        per_statement = min(1000, max(1, connection.ops.bulk_batch_size(fields, [None] * 1000)))
+        quote = connection.ops.quote_name
+        table = quote(Aggregator._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in fields)
+        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        update = [quote(Aggregator._meta.get_field(name).column) for name in kwargs["update_fields"]]
+        if connection.vendor == "mysql":
+            conflict = " ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in update)
+        else:
+            unique = ", ".join(quote(Aggregator._meta.get_field(name).column) for name in kwargs["unique_fields"])
+            conflict = f" ON CONFLICT({unique}) DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
+
+        def statement(count: int) -> str:
+            return f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([placeholder] * count) + conflict
+
+        full_statement = statement(per_statement)
+        runs = []
+        for _repeat in range(FLOOR_REPEATS):
+            seconds = 0.0
+            raw_written = 0
+            gc.collect()
+            for chunk in _chunks(self.learners, CHUNK):
+                now = timezone.now()
+                stamp = connection.ops.adapt_datetimefield_value(now)
+                values = []
+                for row in precomputed(chunk):  # untimed: plain parameter tuples
+                    for f in fields:
+                        value = getattr(row, f.attname)
+                        if isinstance(value, datetime.datetime):
+                            value = stamp
+                        elif not isinstance(value, (int, float, str)):
+                            value = str(value)
+                        values.append(value)
+                rows = len(values) // len(fields)
+                start = time.perf_counter()
+                with transaction.atomic(), connection.cursor() as cursor:
+                    for first in range(0, rows, per_statement):
+                        count = min(per_statement, rows - first)
+                        sql = full_statement if count == per_statement else statement(count)
+                        cursor.execute(sql, values[first * len(fields) : (first + count) * len(fields)])
+                seconds += time.perf_counter() - start
+                raw_written += rows
+            runs.append(seconds)
+            assert Aggregator.objects.count() == raw_written == written, "raw write floor rows"
+            if not (keep_rows and _repeat == FLOOR_REPEATS - 1):
+                _empty_aggregators()
+        record["raw_cursor_runs_seconds"] = [round(t, 4) for t in runs]
+        record["rows_per_statement"] = per_statement
+        self._merge_floor("write_floor", record)
+
+    # Aggregation ------------------------------------------------------------------------
+    def _aggregate_all(self, record: dict, counter: QueryCounter) -> float:
+        from completion_aggregator.api import aggregate_learners
+
+        names = [learner.username for learner in self.learners]
+        learners = written = 0
+        start = time.perf_counter()
+        for chunk in _chunks(names, CHUNK):
+            result = aggregate_learners(self.course.key, chunk)
+            learners += result.learners
+            written += result.rows_written
+        seconds = time.perf_counter() - start
+        record["learners_aggregated"] = learners
+        record["rows_written"] = written
+        return seconds
+
+    def store_all(self) -> None:
+        """aggregate_learners over every learner (whole-course stale rows) into an empty table."""
+        from completion_aggregator.models import Aggregator
+
+        log("store all aggregates into an empty table …")
+        record: dict[str, Any] = {"learners": self.n}
+        with phase(record, "store_all") as counter:
+            seconds = self._aggregate_all(record, counter)
+        record["seconds"] = seconds
+        record["queries"] = counter.count
+        record["learners_per_s"] = round(self.n / seconds, 1)
+        record["rows_per_s"] = round(record["rows_written"] / seconds)
+        record["queries_per_learner"] = round(counter.count / self.n, 3)
+        record["stored_rows"] = Aggregator.objects.count()
+        self.ratios(record, seconds, self.n)
+        self.phases["store_all"] = record
+
+    def forced_reaggregation(self) -> None:
+        """mark_course_stale(force=True) then aggregate_learners in chunks, over right rows."""
+        from completion_aggregator.api import mark_course_stale
+
+        log("forced re-aggregation over existing rows …")
+        record: dict[str, Any] = {"learners": self.n}
+        with phase(record, "reaggregate_forced") as counter:
+            start = time.perf_counter()
+            queued = mark_course_stale(self.course.key, force=True)
+            record["mark_seconds"] = time.perf_counter() - start
+            record["mark_queries"] = counter.count
+            record["aggregate_seconds"] = self._aggregate_all(record, counter)
+        record["queued"] = len(queued)
+        record["seconds"] = record["mark_seconds"] + record["aggregate_seconds"]
+        record["queries"] = counter.count
+        record["learners_per_s"] = round(self.n / record["seconds"], 1)
+        record["queries_per_learner"] = round(counter.count / self.n, 3)
+        record["aggregate_ms_per_learner"] = round(record["aggregate_seconds"] / self.n * 1000, 3)
+        self.ratios(record, record["seconds"], self.n)
+        self.phases["reaggregate_forced"] = record
+
+    def incremental_service(self) -> None:
+        """
+        10 % of learners get one new completion each, then one run_service() (eager Celery).
+
+        Done in INCREMENTAL_ROUNDS rounds (different learners each time) and the median round
+        reported: a one-second measurement is at the mercy of a shared machine.
+        """
+        from benchmarks import dataset
+        from completion_aggregator.batch import run_service
+        from completion_aggregator.models import StaleCompletion
+
+        log("incremental service runs …")
+        rng = random.Random(f"incremental:{self.args.seed}")
+        count = max(1, round(self.n * INCREMENTAL_SHARE))
+        rounds = []
+        for number in range(INCREMENTAL_ROUNDS):
+            chosen = sorted(rng.sample(self.learners, count), key=lambda l: l.index)
+            dataset.add_one_completion(self.course, chosen, self.args.seed, f"incremental{number}")
+            record: dict[str, Any] = {"learners": count}
+            with phase(record, f"incremental_service_{number}") as counter:
+                start = time.perf_counter()
+                summary = run_service()
+                seconds = time.perf_counter() - start
+            record["seconds"] = seconds
+            record["queries"] = counter.count
+            record["service_learners"] = summary.learners
+            record["stale_rows"] = summary.stale_rows
+            record["tasks"] = summary.tasks
+            record["ms_per_learner"] = round(seconds / count * 1000, 3)
+            record["queries_per_learner"] = round(counter.count / count, 3)
+            record["left_unresolved"] = StaleCompletion.objects.filter(resolved=False).count()
+            rounds.append(record)
+        record = dict(sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2])
+        record["rounds_ms_per_learner"] = [r["ms_per_learner"] for r in rounds]
+        self.ratios(record, record["seconds"], count)
+        forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
+        record["ratio_forced_reaggregation_per_learner"] = _ratio(record["ms_per_learner"], forced)
+        self.phases["incremental_service"] = record
+
+    def single_learner(self) -> None:
+        """get_course_progress for the same learners: stored answer, then with pending changes."""
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from benchmarks import dataset
+        from completion_aggregator.api import get_course_progress
+
+        log("single learner: stored, then fresh …")
+        rng = random.Random(f"single:{self.args.seed}")
+        sample = sorted(rng.sample(self.learners, min(SINGLE_SAMPLE, self.n)), key=lambda l: l.index)
+        users = get_user_model().objects.in_bulk([l.user_id for l in sample])
+        users = [users[l.user_id] for l in sample]
+
+        def measure(expect_fresh: bool) -> dict:
+            record: dict[str, Any] = {"learners": len(users)}
+            get_course_progress(users[0], self.course.key)  # warm-up (read-only)
+            with CaptureQueriesContext(connection) as captured:  # untimed: the statements themselves
+                get_course_progress(users[0], self.course.key)
+            record["sql_of_one_call"] = [query["sql"][:300] for query in captured.captured_queries]
+            times, counts = [], []
+            with phase(record, "single_fresh" if expect_fresh else "single_stored") as counter:
+                for user in users:
+                    before = counter.count
+                    start = time.perf_counter()
+                    progress = get_course_progress(user, self.course.key)
+                    times.append((time.perf_counter() - start) * 1000)
+                    counts.append(counter.count - before)
+                    assert progress.fresh is expect_fresh, f"{user.username}: fresh={progress.fresh}"
+            record["times_ms"] = [round(t, 3) for t in times]
+            record["median_ms"] = round(statistics.median(times), 3)
+            record["p90_ms"] = round(sorted(times)[int(0.9 * (len(times) - 1))], 3)
+            record["median_queries"] = statistics.median(counts)
+            record["max_queries"] = max(counts)
+            record["captured_queries_one_call"] = len(captured.captured_queries)
+            record["seconds"] = sum(times) / 1000
+            self.ratios(record, record["median_ms"] / 1000, 1)
+            return record
+
+        stored = measure(expect_fresh=False)
+        dataset.add_one_completion(self.course, sample, self.args.seed, "single")
+        fresh = measure(expect_fresh=True)
+        fresh["ratio_stored_median"] = _ratio(fresh["median_ms"], stored["median_ms"])
+        paired = [f / s for f, s in zip(fresh["times_ms"], stored["times_ms"]) if s]
+        fresh["ratio_stored_paired_median"] = round(statistics.median(paired), 3) if paired else None
+        self.phases["single_fresh"] = fresh
+        self.phases["single_stored"] = stored
+
+    # REST (optional: only when the v1 API is mounted) ------------------------------------
+    def rest_api(self) -> None:
+        """The 10k-learner list and stats through django.test.Client, if the API exists."""
+        from completion_aggregator.rest_api.v1 import urls as v1_urls
+
+        if not getattr(v1_urls, "urlpatterns", None):
+            log("REST API: v1 has no URLs yet; skipped")
+            return
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+        from django.test import Client
+
+        from completion_aggregator.models import Aggregator
+
+        log("REST API …")
+        staff = get_user_model().objects.create_user("bench-staff", password="x", is_staff=True)
+        client = Client()
+        client.force_login(staff)
+        base = f"/completion-aggregator/v1/course/{self.course.key}/"
+        page_size = 1000 if self.n >= 1000 else max(1, self.n // 4)
+        # The raw query a page of stored values needs: every stored row of the course, as values.
+        raw_query = Aggregator.objects.filter(course_key=self.course.key)
+        for label, requested in (("rest_list_course", ""), ("rest_list_all_levels", "chapter,sequential,vertical")):
+            names = ["course", *[n for n in requested.split(",") if n]]
+            query = raw_query.filter(aggregation_name__in=names).values_list(
+                "user_id", "block_key", "aggregation_name", "earned", "possible", "percent"
+            )
+            sql, params = query.query.sql_with_params()
+            gc.collect()
+            with connection.cursor() as cursor:
+                start = time.perf_counter()
+                cursor.execute(sql, params)
+                raw_rows = 0
+                while True:
+                    batch = cursor.fetchmany(10000)
+                    if not batch:
+                        break
+                    raw_rows += len(batch)
+                raw_seconds = time.perf_counter() - start
+            record: dict[str, Any] = {"learners": self.n, "page_size": page_size, "requested_fields": requested}
+            pages = 0
+            seen = 0
+            with phase(record, label) as counter:
+                start = time.perf_counter()
+                url = f"{base}?page_size={page_size}" + (f"&requested_fields={requested}" if requested else "")
+                while url:
+                    response = client.get(url)
+                    if response.status_code != 200:
+                        log(f"REST API: {url} answered {response.status_code}; skipped")
+                        return
+                    body = response.json()
+                    pages += 1
+                    seen += len(body.get("results", ()))
+                    url = body.get("pagination", {}).get("next") or body.get("next")
+                    del body, response  # hold one page at a time: the peak is the app's, not ours
+                seconds = time.perf_counter() - start
+            record.update(
+                seconds=seconds,
+                pages=pages,
+                results=seen,
+                queries=counter.count,
+                queries_per_page=round(counter.count / pages, 2),
+                raw_query_seconds=raw_seconds,
+                raw_query_rows=raw_rows,
+                ratio_raw_query=_ratio(seconds, raw_seconds),
+            )
+            self.ratios(record, seconds, self.n)
+            self.phases[label] = record
+        stats_url = f"/completion-aggregator/v1/stats/{self.course.key}/?requested_fields=mean,chapter"
+        record = {"learners": self.n}
+        client.get(stats_url)  # warm-up
+        with phase(record, "rest_stats") as counter:
+            start = time.perf_counter()
+            response = client.get(stats_url)
+            record["seconds"] = time.perf_counter() - start
+        if response.status_code != 200:
+            log(f"REST API: {stats_url} answered {response.status_code}; skipped")
+            return
+        record["queries"] = counter.count
+        record["ms"] = round(record["seconds"] * 1000, 3)
+        self.phases["rest_stats"] = record
+
+
+# ----------------------------------------------------------------------------------------
+# Small helpers
+# ----------------------------------------------------------------------------------------
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _learner_completions(args, index: int, leaf_count: int):
+    from benchmarks import dataset
+
+    return dataset.learner_completions(args.seed, index, leaf_count, args.density)
+
+
+def _empty_aggregators() -> None:
+    from django.db import connection, transaction
+
+    from completion_aggregator.models import Aggregator
+
+    table = connection.ops.quote_name(Aggregator._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute(f"TRUNCATE TABLE {table}")
+        else:
+            with transaction.atomic():
+                cursor.execute(f"DELETE FROM {table}")
+    assert not Aggregator.objects.exists()
+
+
+# ----------------------------------------------------------------------------------------
+# Output
+# ----------------------------------------------------------------------------------------
+RATIO_KEYS = (
+    "ratio_read_floor",
+    "ratio_write_floor",
+    "ratio_read_plus_write_floor",
+    "ratio_raw_read",
+    "ratio_raw_read_plus_write",
+)
+RATIO_HEADERS = ("× read floor", "× write floor", "× (r+w)", "× raw read", "× raw (r+w)")
+
+
+def table_rows(results: dict) -> list[tuple]:
+    """(phase, figure, unit, *ratios in RATIO_KEYS order)."""
+    p = results["phases"]
+    n = results["meta"]["learners"]
+    rows: list[tuple] = []
+
+    def add(name, value, unit, record=None):
+        record = record or {}
+        rows.append((name, value, unit, *(record.get(key) for key in RATIO_KEYS)))
+
+    r, w = p["read_floor"], p["write_floor"]
+    read, write, raw_read, raw_write = r["seconds"], w["seconds"], r["raw_cursor_seconds"], w["raw_cursor_seconds"]
+
+    def floor_ratios(seconds):
+        return {
+            "ratio_read_floor": _ratio(seconds, read),
+            "ratio_write_floor": _ratio(seconds, write),
+            "ratio_raw_read": _ratio(seconds, raw_read),
+        }
+
+    add(f"read floor ({n} learners, 1 query)", read, "s", floor_ratios(read))
+    add("  rows read", r["rows_per_s"], "rows/s")
+    add("  raw read: same SQL, bare cursor", raw_read, "s", floor_ratios(raw_read))
+    add(f"write floor ({w['rows']} rows upserted)", write, "s", floor_ratios(write))
+    add("  rows written", w["rows_per_s"], "rows/s")
+    add("  raw write: same upserts, bare cursor", raw_write, "s", floor_ratios(raw_write))
+    add("  raw rows written", w["raw_cursor_rows_per_s"], "rows/s")
+    s = p["store_all"]
+    add("store all, empty table", s["seconds"], "s", s)
+    add("  learners", s["learners_per_s"], "learners/s")
+    add("  rows written", s["rows_per_s"], "rows/s")
+    add("  queries", s["queries_per_learner"], "queries/learner")
+    f = p["reaggregate_forced"]
+    add("forced re-aggregation (rows right)", f["seconds"], "s", f)
+    add("  learners", f["learners_per_s"], "learners/s")
+    add("  queries", f["queries_per_learner"], "queries/learner")
+    add("  rows written", f["rows_written"], "rows")
+    i = p["incremental_service"]
+    add(f"incremental service run ({i['learners']} learners)", i["ms_per_learner"], "ms/learner", i)
+    add("  × forced re-agg. per learner", i["ratio_forced_reaggregation_per_learner"], "×")
+    add("  queries", i["queries_per_learner"], "queries/learner")
+    fr, st = p["single_fresh"], p["single_stored"]
+    add("single learner, pending changes (fresh)", fr["median_ms"], "ms median", fr)
+    add("  queries", fr["median_queries"], "queries")
+    add("  × same learners' stored answer", fr["ratio_stored_median"], "×")
+    add("single learner, stored answer", st["median_ms"], "ms median", st)
+    add("  queries", st["median_queries"], "queries")
+    for key, label in (("rest_list_course", "REST list, course level"), ("rest_list_all_levels", "REST list, chapter+seq+vert")):
+        if key in p:
+            add(f"{label} (page {p[key]['page_size']})", p[key]["seconds"], "s", p[key])
+            add("  × raw query of the same rows", p[key]["ratio_raw_query"], "×")
+            add("  queries", p[key]["queries_per_page"], "queries/page")
+    if "rest_stats" in p:
+        add("REST stats (mean, chapter)", p["rest_stats"]["ms"], "ms")
+        add("  queries", p["rest_stats"]["queries"], "queries")
+    return rows
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value >= 1000:
+            return f"{value:,.0f}"
+        if value >= 100:
+            return f"{value:.1f}"
+        if value >= 10:
+            return f"{value:.2f}"
+        return f"{value:.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_table(results: dict) -> None:
+    meta = results["meta"]
+    rows = table_rows(results)
+    results["table"] = [
+        dict(zip(("phase", "figure", "unit", *(key.replace("ratio_", "x_") for key in RATIO_KEYS)), row)) for row in rows
+    ]
+    print(
+        f"\ncompletion_aggregator benchmark — {meta['db_vendor']} {meta['db_version']}, {meta['cpus']} CPUs, "
+        f"breadth {meta['breadth']} ({meta['leaves']} leaves, {meta['aggregators']} aggregators), "
+        f"{meta['learners']} learners, {meta['completions_per_learner']} completions/learner, seed {meta['seed']}\n"
+    )
+    header = ("phase", "figure", "unit", *RATIO_HEADERS)
+    text = [header] + [(row[0], _fmt(row[1]), row[2], *(_fmt(x) for x in row[3:])) for row in rows]
+    widths = [max(len(row[i]) for row in text) for i in range(len(header))]
+    for index, row in enumerate(text):
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2])]
+        cells += [cell.rjust(widths[i + 3]) for i, cell in enumerate(row[3:])]
+        print("  ".join(cells).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print(
+        f"\nratios: phase time / floor time for the same number of learners. "
+        f"dataset {meta['dataset_seconds']} s, whole run {meta['wall_seconds']} s, "
+        f"peak RSS: process {meta['process_peak_rss_mb']} MB, app phases {meta['app_phases_peak_rss_mb']} MB"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
