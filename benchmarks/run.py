@@ -752,6 +752,26 @@ class Bench:
         record["queries"] = counter.count
         record["ms"] = round(record["seconds"] * 1000, 3)
         self.phases["rest_stats"] = record
+        self.report_csv(client)
+
+    def report_csv(self, client) -> None:
+        """The instructors' CSV of every learner, streamed: time, rows and the memory it adds."""
+        url = f"/completion-aggregator/report/{self.course.key}/csv/"
+        record: dict[str, Any] = {"learners": self.n}
+        with phase(record, "report_csv") as counter:
+            start = time.perf_counter()
+            response = client.get(url)
+            lines = 0
+            if response.status_code == 200:
+                for chunk in response.streaming_content:  # consumed as it streams, never held whole
+                    lines += chunk.count(b"\n")
+            record["seconds"] = time.perf_counter() - start
+        if response.status_code != 200:
+            log(f"report CSV: {url} answered {response.status_code}; skipped")
+            return
+        record.update(queries=counter.count, lines=lines, ms=round(record["seconds"] * 1000, 3))
+        record["rss_growth_mb"] = round(record["peak_rss_mb"] - (record["rss_before_mb"] or 0), 1)
+        self.phases["report_csv"] = record
 
 
 # ----------------------------------------------------------------------------------------
@@ -851,6 +871,10 @@ def table_rows(results: dict) -> list[tuple]:
     if "rest_stats" in p:
         add("REST stats (mean, chapter)", p["rest_stats"]["ms"], "ms")
         add("  queries", p["rest_stats"]["queries"], "queries")
+    if "report_csv" in p:
+        add("report CSV, every learner (streamed)", p["report_csv"]["ms"], "ms")
+        add("  lines", p["report_csv"]["lines"], "lines")
+        add("  memory added while streaming", p["report_csv"]["rss_growth_mb"], "MB")
     return rows
 
 
