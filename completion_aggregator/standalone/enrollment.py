@@ -6,9 +6,9 @@ from typing import Iterable, Union
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from ..keys import parse_course_key
 from .models import CourseStructure, Enrollment
 
 
@@ -31,13 +31,10 @@ class EnrollmentResult:
 
 def course_key_of(value: Union[str, CourseKey]) -> CourseKey:
     """A course key with a published structure, or EnrollmentError."""
-    if isinstance(value, CourseKey):
-        key = value
-    else:
-        try:
-            key = CourseKey.from_string(str(value).strip())
-        except InvalidKeyError:
-            raise EnrollmentError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN") from None
+    try:
+        key = parse_course_key(value)
+    except ValueError as exc:
+        raise EnrollmentError(str(exc)) from None
     if not CourseStructure.objects.filter(course__course_key=key).exists():
         raise EnrollmentError(f"course {key} has no published structure (import or publish it first)")
     return key

@@ -63,6 +63,8 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 from opaque_keys.edx.locator import BlockUsageLocator, CourseLocator
 
+from ..keys import parse_course_key
+
 #: Types whose child elements are blocks; every other type is a leaf.
 CONTAINER_TYPES = frozenset(
     {
@@ -873,13 +875,10 @@ def _later(first: Optional[datetime], second: Optional[datetime]) -> Optional[da
 
 
 def _course_key_from(value: Union[str, CourseKey]) -> CourseKey:
-    if isinstance(value, CourseKey):
-        key = value
-    else:
-        try:
-            key = CourseKey.from_string(str(value).strip())
-        except InvalidKeyError:
-            raise OlxError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN") from None
+    try:
+        key = parse_course_key(value)
+    except ValueError as exc:
+        raise OlxError(str(exc)) from None
     if not isinstance(key, CourseLocator) or key.deprecated:
         raise OlxError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN")
     return key
