@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from typing import Any
 
 from completion.models import BlockCompletion
 from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from . import api
@@ -33,6 +36,60 @@ def _aggregate_after_commit(course_key, usernames) -> None:
     transaction.on_commit(run)
 
 
+class _DeleteCall(threading.local):
+    """
+    The usernames looked up during the current delete call of this thread, by user id.
+
+    A delete call (``instance.delete()``, ``queryset.delete()`` or a cascade) sends
+    ``pre_delete`` for every collected completion before deleting any and sending
+    ``post_delete``; each ``pre_delete`` starts a new, empty cache for its ``origin``. So the
+    cache only ever serves the ``post_delete`` signals of the call that filled it (a renamed
+    learner is looked up afresh by the next call), and N deleted completions of one learner
+    cost one username query instead of N user queries.
+    """
+
+    origin: weakref.ref | None = None
+    usernames: dict[tuple[str | None, Any], str]
+
+    def __init__(self) -> None:
+        self.usernames = {}
+
+
+_delete_call = _DeleteCall()
+
+
+@receiver(pre_delete, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_deleting")
+def _start_delete_call(sender, instance: BlockCompletion, origin=None, **kwargs) -> None:
+    """A delete call is collecting completions: forget the usernames of any earlier call."""
+    _delete_call.usernames = {}
+    try:
+        _delete_call.origin = weakref.ref(origin) if origin is not None else None
+    except TypeError:  # an origin that cannot be weakly referenced: no cache
+        _delete_call.origin = None
+
+
+def _deleted_completion_username(instance: BlockCompletion, origin) -> str:
+    """The username of a deleted completion's learner, looked up once per learner and delete call."""
+    descriptor = BlockCompletion.user
+    if descriptor.is_cached(instance) or origin is None:
+        return instance.user.get_username()
+    current = _delete_call.origin
+    if current is None or current() is not origin:
+        # Not announced by this call's pre_delete (a signal sent by hand): no cache.
+        return instance.user.get_username()
+    key = (instance._state.db, instance.user_id)
+    username = _delete_call.usernames.get(key)
+    if username is None:
+        # The query ``instance.user`` would run (same manager and database routing), for one column.
+        users = descriptor.get_queryset(instance=instance).filter(pk=instance.user_id)
+        found = users.values_list(descriptor.field.related_model.USERNAME_FIELD, flat=True)
+        username = next(iter(found), None)
+        if username is None:
+            return instance.user.get_username()  # unknown user: fails exactly as before
+        _delete_call.usernames[key] = username
+    return username
+
+
 @receiver(post_save, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_saved")
 @receiver(post_delete, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_deleted")
 def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
@@ -40,7 +97,10 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
     context_key = instance.context_key
     if not getattr(context_key, "is_course", False):
         return
-    username = instance.user.get_username()
+    if kwargs.get("signal") is post_delete:
+        username = _deleted_completion_username(instance, kwargs.get("origin"))
+    else:
+        username = instance.user.get_username()
     api.mark_stale(username, context_key, instance.full_block_key)
     _aggregate_after_commit(context_key, [username])
 
