@@ -48,13 +48,13 @@ class Learner:
     username: str
 
 
-def course_key_for(breadth: int) -> CourseKey:
-    return CourseKey.from_string(f"course-v1:Bench+B{breadth}+2026")
+def course_key_for(breadth: int, run: str = "2026") -> CourseKey:
+    return CourseKey.from_string(f"course-v1:Bench+B{breadth}+{run}")
 
 
-def publish_course(breadth: int) -> Course:
-    """Publish a course of ``breadth`` chapters × sequentials × verticals × html leaves."""
-    key = course_key_for(breadth)
+def publish_course(breadth: int, run: str = "2026") -> Course:
+    """Publish a course of ``breadth`` chapters × sequentials × verticals × html leaves (``run``: its key's run)."""
+    key = course_key_for(breadth, run)
     specs: list[BlockSpec] = []
     leaves: list[UsageKey] = []
 
@@ -105,6 +105,14 @@ def create_learners(course: Course, count: int) -> list[Learner]:
     return [Learner(index, ids[name], name) for index, name in enumerate(names)]
 
 
+def enroll(course: Course, learners: Sequence[Learner]) -> None:
+    """Enroll existing learners in another course (a twin of the main one)."""
+    with transaction.atomic():
+        Enrollment.objects.bulk_create(
+            [Enrollment(user_id=learner.user_id, course_key=course.key) for learner in learners], batch_size=BATCH
+        )
+
+
 def create_completions(course: Course, learners: Sequence[Learner], seed: int, density: float) -> int:
     """Bulk-create every learner's completions (no signals); returns the row count."""
     total = 0
@@ -128,7 +136,10 @@ def create_completions(course: Course, learners: Sequence[Learner], seed: int, d
 
 
 def queue_everyone(course: Course, learners: Sequence[Learner]) -> int:
-    """The stale rows the write path would have queued: one whole-course row per learner."""
+    """The stale rows the write path would have queued: one whole-course row per learner.
+
+    Returns the number of rows queued.
+    """
     with transaction.atomic():
         StaleCompletion.objects.bulk_create(
             [StaleCompletion(username=l.username, course_key=course.key, block_key=None, force=True) for l in learners],

@@ -36,6 +36,8 @@ SINGLE_SAMPLE = 50  # learners timed one by one for the single-learner phases
 INCREMENTAL_SHARE = 0.10  # learners who get one new completion before the service run
 FLOOR_REPEATS = 1  # runs of each floor per measurement; floors are measured first and last, the fastest kept
 INCREMENTAL_ROUNDS = 3  # service runs measured (the median is reported)
+STATS_TWIN_SIZES = (1000, 10)  # enrollments of the twin courses the stats are compared with
+STATS_ROUNDS = 7  # stats requests per course, in turns (the median is reported)
 
 
 # ----------------------------------------------------------------------------------------
@@ -49,6 +51,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--density", type=float, default=0.4, help="share of leaves each learner completed (default 0.4)")
     parser.add_argument("--seed", type=int, default=1, help="dataset seed (default 1)")
     parser.add_argument("--json", default="bench-results.json", help="where to write the results (default bench-results.json)")
+    parser.add_argument(
+        "--mysql-database",
+        default=MYSQL_DATABASE,
+        help=f"the MySQL database to drop and create for the run (default {MYSQL_DATABASE})",
+    )
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -90,13 +97,13 @@ def configure_environment(args: argparse.Namespace) -> Callable[[], None]:
     try:
         conn = MySQLdb.connect(host=host, port=port, user=user, passwd=os.environ.get("DB_PASSWORD", ""))
         cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
-        cursor.execute(f"CREATE DATABASE `{MYSQL_DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        cursor.execute(f"DROP DATABASE IF EXISTS `{args.mysql_database}`")
+        cursor.execute(f"CREATE DATABASE `{args.mysql_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         conn.close()
     except MySQLdb.Error as exc:
-        sys.exit(f"benchmarks/run.py --db mysql: cannot (re)create `{MYSQL_DATABASE}` as {user}@{host}:{port}: {exc}")
+        sys.exit(f"benchmarks/run.py --db mysql: cannot (re)create `{args.mysql_database}` as {user}@{host}:{port}: {exc}")
     os.environ["COMPLETION_AGGREGATOR_DB"] = "mysql"
-    os.environ["DB_NAME"] = MYSQL_DATABASE
+    os.environ["DB_NAME"] = args.mysql_database
     os.environ.setdefault("DB_HOST", host)
     os.environ.setdefault("DB_USER", user)
     return lambda: None  # the database stays for inspection (EXPLAIN); the next run drops it
@@ -183,6 +190,38 @@ def phase(record: dict, name: str) -> Iterator[QueryCounter]:
 def mb_now() -> Optional[float]:
     rss = _status_kb("VmRSS")
     return round(rss / 1024, 1) if rss is not None else None
+
+
+def streaming_cursor(connection):
+    """
+    A Django cursor whose rows come from the server as they are fetched.
+
+    MySQLdb's default cursor stores a whole result in the client before the first
+    ``fetchmany`` (Django's ``iterator()`` included): a floor reading a million rows would then
+    be the process's memory peak, growing with the learners, and measure the driver's buffering.
+    On MySQL this is an unbuffered ``SSCursor`` (the statement's rows must all be read before
+    the next statement); elsewhere the usual cursor, which already streams.
+    """
+    if connection.vendor != "mysql":
+        return connection.cursor()
+    import MySQLdb.cursors
+    from django.db.backends.mysql.base import CursorWrapper
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(CursorWrapper(connection.connection.cursor(MySQLdb.cursors.SSCursor)))
+
+
+@contextmanager
+def streamed_iterators(connection) -> Iterator[None]:
+    """Make ``QuerySet.iterator()`` read through :func:`streaming_cursor` (the benchmark's own reads only)."""
+    if connection.vendor != "mysql":
+        yield
+        return
+    connection.chunked_cursor = lambda: streaming_cursor(connection)
+    try:
+        yield
+    finally:
+        del connection.chunked_cursor
 
 
 def _ratio(value: Optional[float], floor: Optional[float]) -> Optional[float]:
@@ -363,7 +402,7 @@ class Bench:
         )
         record: dict[str, Any] = {"learners": self.n}
         runs = []
-        with phase(record, "read_floor") as counter:
+        with phase(record, "read_floor") as counter, streamed_iterators(connection):
             for _repeat in range(FLOOR_REPEATS):
                 gc.collect()
                 start = time.perf_counter()
@@ -381,7 +420,7 @@ class Bench:
         runs = []
         for _repeat in range(FLOOR_REPEATS):
             gc.collect()
-            with connection.cursor() as cursor:
+            with streaming_cursor(connection) as cursor:
                 start = time.perf_counter()
                 cursor.execute(sql, params)
                 raw = 0
@@ -700,7 +739,7 @@ class Bench:
             )
             sql, params = query.query.sql_with_params()
             gc.collect()
-            with connection.cursor() as cursor:
+            with streaming_cursor(connection) as cursor:
                 start = time.perf_counter()
                 cursor.execute(sql, params)
                 raw_rows = 0
@@ -753,6 +792,63 @@ class Bench:
         record["ms"] = round(record["seconds"] * 1000, 3)
         self.phases["rest_stats"] = record
         self.report_csv(client)
+        self.stats_by_enrollment(client)
+
+    def stats_by_enrollment(self, client) -> None:
+        """
+        The stats of this course against identical twin courses of 1,000 and 10 learners.
+
+        The twins (same structure, the first learners enrolled, the same completion generator)
+        are built and aggregated untimed; then the three stats requests are timed in turns,
+        STATS_ROUNDS times, and each course's median kept: time and query count against
+        enrollment, in one run.
+        """
+        from benchmarks import dataset
+        from completion_aggregator.api import aggregate_learners
+
+        sizes = [size for size in STATS_TWIN_SIZES if size < self.n]
+        if not sizes:
+            return
+        log(f"stats against twin courses of {', '.join(map(str, sizes))} learners …")
+        courses = {self.n: self.course.key}
+        for size in sizes:
+            twin = dataset.publish_course(self.args.breadth, run=f"Twin{size}")
+            members = self.learners[:size]
+            dataset.enroll(twin, members)
+            dataset.create_completions(twin, members, self.args.seed, self.args.density)
+            dataset.queue_everyone(twin, members)
+            for chunk in _chunks([learner.username for learner in members], CHUNK):
+                aggregate_learners(twin.key, chunk)
+            courses[size] = twin.key
+        urls = {size: f"/completion-aggregator/v1/stats/{key}/?requested_fields=mean,chapter" for size, key in courses.items()}
+        times: dict[int, list[float]] = {size: [] for size in courses}
+        queries: dict[int, list[int]] = {size: [] for size in courses}
+        record: dict[str, Any] = {"learners": self.n, "rounds": STATS_ROUNDS}
+        for url in urls.values():
+            client.get(url)  # warm-up: the mean is cached from here on, as it is in the rest_stats phase
+        with phase(record, "rest_stats_by_enrollment") as counter:
+            for _round in range(STATS_ROUNDS):
+                for size, url in urls.items():
+                    before = counter.count
+                    start = time.perf_counter()
+                    response = client.get(url)
+                    times[size].append(time.perf_counter() - start)
+                    queries[size].append(counter.count - before)
+                    assert response.status_code == 200, f"{url} answered {response.status_code}"
+        record["by_learners"] = {
+            str(size): {
+                "median_ms": round(statistics.median(times[size]) * 1000, 3),
+                "runs_ms": [round(t * 1000, 3) for t in times[size]],
+                "queries": max(queries[size]),
+            }
+            for size in courses
+        }
+        median = {size: statistics.median(times[size]) for size in courses}
+        if 1000 in median:
+            record["ratio_to_1000_learners"] = _ratio(median[self.n], median[1000])
+        if 10 in median:
+            record["same_queries_as_10_learners"] = max(queries[self.n]) == max(queries[10])
+        self.phases["rest_stats_by_enrollment"] = record
 
     def report_csv(self, client) -> None:
         """The instructors' CSV of every learner, streamed: time, rows and the memory it adds."""
@@ -871,6 +967,13 @@ def table_rows(results: dict) -> list[tuple]:
     if "rest_stats" in p:
         add("REST stats (mean, chapter)", p["rest_stats"]["ms"], "ms")
         add("  queries", p["rest_stats"]["queries"], "queries")
+    if "rest_stats_by_enrollment" in p:
+        twins = p["rest_stats_by_enrollment"]
+        for size, figures in sorted(twins["by_learners"].items(), key=lambda item: -int(item[0])):
+            add(f"REST stats, {int(size):,} learners (median of {twins['rounds']})", figures["median_ms"], "ms")
+            add("  queries", figures["queries"], "queries")
+        if "ratio_to_1000_learners" in twins:
+            add(f"  × stats of 1,000 learners ({n:,} learners)", twins["ratio_to_1000_learners"], "×")
     if "report_csv" in p:
         add("report CSV, every learner (streamed)", p["report_csv"]["ms"], "ms")
         add("  lines", p["report_csv"]["lines"], "lines")

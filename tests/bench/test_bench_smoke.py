@@ -48,4 +48,8 @@ def test_benchmark_runs_and_reports_every_phase(tmp_path):
     assert results["phases"]["reaggregate_forced"]["rows_written"] == 0
     assert results["phases"]["incremental_service"]["left_unresolved"] == 0
     assert results["phases"]["single_fresh"]["learners"] == results["phases"]["single_stored"]["learners"] == 20
+    twins = results["phases"]["rest_stats_by_enrollment"]["by_learners"]
+    assert set(twins) == {"20", "10"}  # the 1,000-learner twin only exists for larger runs
+    assert all(figures["median_ms"] > 0 for figures in twins.values())
+    assert results["phases"]["rest_stats_by_enrollment"]["same_queries_as_10_learners"] is True
     assert results["table"] and "store all" in completed.stdout
