@@ -34,7 +34,7 @@ _ERRORS = v1._ERRORS  # pylint: disable=protected-access
 class CourseCompletionListView(v1.CourseCompletionListView):
     """v0 list of the effective user's enrollments (completions carry ``ratio``)."""
 
-    course_serializer_class = CourseCompletionV0Serializer
+    with_ratio = True
 
     @extend_schema(
         operation_id="completion_v0_course_list",
@@ -55,7 +55,7 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
     """v0 course detail: a single learner unpaginated; staff listing paginated; GET only."""
 
     http_method_names = ["get", "head", "options"]
-    course_serializer_class = CourseCompletionV0Serializer
+    with_ratio = True
     supports_root_block = False
     supports_user_ids = False
     paginate_single = False

@@ -1,6 +1,8 @@
 """
 v1 REST views. Thin: parse and validate input, check permissions, call the Python API, hand
-frozen data to the serializers. v0 (``rest_api.v0.views``) subclasses these.
+frozen data to ``shaping`` (course entries as plain dicts) or, for statistics, to the
+serializers. The serializers describe every answer in the OpenAPI schema. v0
+(``rest_api.v0.views``) subclasses these.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from ..params import (
     parse_username,
 )
 from ..permissions import has_course_staff_powers, resolve_user
+from ..shaping import Shaping, consumed
 from ..serializers import (
     CourseCompletionSerializer,
     CourseDetailRequestSerializer,
@@ -79,7 +82,8 @@ class CompletionView(APIView):
     permission_classes = (IsAuthenticated,)
     pagination_class = CompletionPagination
     schema = AutoSchema()
-    course_serializer_class = CourseCompletionSerializer
+    #: v0 completion objects also carry ``ratio``.
+    with_ratio = False
     #: Field names ``requested_fields`` may list besides the aggregation names.
     extra_fields = (MEAN, USERNAME)
 
@@ -91,15 +95,20 @@ class CompletionView(APIView):
     def requested_fields(self, params: Any) -> list[str]:
         return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
 
-    def shaping_context(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> dict:
-        """The serializer context for course entries (means are computed here, once per course)."""
-        return {
-            "request": self.request,
-            "aggregations": [name for name in fields if name not in self.extra_fields],
-            "include_optional": parse_flag(params.get("include_optional"), "include_optional"),
-            "include_username": with_username or USERNAME in fields,
-            "means": {str(key): reports.get_mean(key) for key in course_keys} if MEAN in fields else {},
-        }
+    def shaping(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> Shaping:
+        """
+        What to put in the course entries (means are computed here, once per course).
+
+        Raises:
+            BadRequest: ``include_optional`` is not a boolean.
+        """
+        return Shaping(
+            aggregations=tuple(name for name in fields if name not in self.extra_fields),
+            include_optional=parse_flag(params.get("include_optional"), "include_optional"),
+            include_username=with_username or USERNAME in fields,
+            means={str(key): reports.get_mean(key) for key in course_keys} if MEAN in fields else {},
+            with_ratio=self.with_ratio,
+        )
 
     # Output -----------------------------------------------------------------------------
     def paginate(self, items):
@@ -110,8 +119,6 @@ class CompletionView(APIView):
     def paginated(self, data) -> Response:
         return self.paginator.get_paginated_response(data)
 
-    def course_entries(self, progress, context: dict):
-        return self.course_serializer_class(progress, many=True, context=context).data
 
 
 class CourseCompletionListView(CompletionView):
@@ -139,8 +146,7 @@ class CourseCompletionListView(CompletionView):
         course_keys = reports.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
         page = self.paginate(course_keys)
         progress = reports.get_user_progress(user, page)
-        context = self.shaping_context(params, fields, page)
-        return self.paginated(self.course_entries(progress, context))
+        return self.paginated(self.shaping(params, fields, page).course_entries(progress))
 
 
 class CourseCompletionDetailView(CompletionView):
@@ -169,11 +175,11 @@ class CourseCompletionDetailView(CompletionView):
             raise NotFound(f"User '{user.get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
-        context = self.shaping_context(params, fields, [key])
+        shaping = self.shaping(params, fields, [key])
         if not self.paginate_single:
-            return Response(self.course_serializer_class(progress, context=context).data)
+            return Response(shaping.course_entry(progress))
         self.paginate([progress])
-        return self.paginated(self.course_entries([progress], context))
+        return self.paginated(shaping.course_entries([progress]))
 
     def every_learner(self, params, key, fields, root_block, user_ids: Optional[list[int]]) -> Response:
         """Staff without ``username``: every active enrollment, by user id, from stored values."""
@@ -182,14 +188,14 @@ class CourseCompletionDetailView(CompletionView):
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         page = list(self.paginate(learners))
-        context = self.shaping_context(params, fields, [key], with_username=True)
+        shaping = self.shaping(params, fields, [key], with_username=True)
         try:
-            progress = reports.get_stored_progress_many(key, page, context["aggregations"], root_block)
+            progress = reports.get_stored_progress_many(key, page, shaping.aggregations, root_block, timestamps=False)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
-        return self.paginated(self.course_entries(progress, context))
+        return self.paginated(shaping.course_entries(consumed(progress)))
 
     @extend_schema(
         operation_id="completion_course_detail",

@@ -1,0 +1,70 @@
+"""
+``rest_api.shaping`` builds the very documents the course serializers describe: the same keys
+in the same order and the same values, rendered to the same JSON bytes.
+"""
+import json
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from completion_aggregator.data import AggregateData, CourseProgressData
+from completion_aggregator.rest_api.serializers import CourseCompletionSerializer, CourseCompletionV0Serializer
+from completion_aggregator.rest_api.shaping import Shaping, consumed
+
+COURSE = "course-v1:edX+Shape+2026"
+
+
+def block(block_type, block_id):
+    return f"block-v1:edX+Shape+2026+type@{block_type}+block@{block_id}"
+
+
+PROGRESS = CourseProgressData(
+    course_key=COURSE,
+    user_id=7,
+    username="alex",
+    course=AggregateData(block("course", "course"), "course", 3, 4.0, 0.75, 1.0, 3.0, 1 / 3),
+    blocks=(
+        AggregateData(block("chapter", "ch0"), "chapter", 2.0, 2.0, 1.0),
+        AggregateData(block("sequential", "s0"), "sequential", 2.0, 2.0, 1.0, 0.5, 1.0, 0.5),
+        AggregateData(block("chapter", "ch1"), "chapter", 1, 2, 0.5),
+        AggregateData(block("vertical", "v1"), "vertical", 0.1, 0.3, 0.1 / 0.3),
+    ),
+)
+
+
+@pytest.mark.parametrize("serializer_class, with_ratio", [(CourseCompletionSerializer, False), (CourseCompletionV0Serializer, True)])
+@pytest.mark.parametrize("aggregations", [(), ("chapter",), ("vertical", "chapter", "sequential")])
+@pytest.mark.parametrize("include_optional", [False, True])
+@pytest.mark.parametrize("include_username", [False, True])
+@pytest.mark.parametrize("means", [{}, {COURSE: 0.5}, {COURSE: None}, {"course-v1:Other+X+Y": 0.1}])
+def test_shaping_renders_what_the_serializer_renders(
+    serializer_class, with_ratio, aggregations, include_optional, include_username, means
+):
+    context = {
+        "aggregations": list(aggregations),
+        "include_optional": include_optional,
+        "include_username": include_username,
+        "means": means,
+    }
+    shaping = Shaping(
+        aggregations=aggregations,
+        include_optional=include_optional,
+        include_username=include_username,
+        means=means,
+        with_ratio=with_ratio,
+    )
+    expected = serializer_class(PROGRESS, context=context).data
+    shaped = shaping.course_entry(PROGRESS)
+    assert list(shaped) == list(expected)
+    rendered = JSONRenderer().render(shaped)
+    assert rendered == JSONRenderer().render(expected)
+    assert b'"earned":3.0' in rendered  # integers are floats, as DRF's FloatField makes them
+    assert json.loads(rendered) == json.loads(JSONRenderer().render(expected))
+
+
+def test_course_entries_keep_the_order_and_consumed_empties_the_list():
+    other = CourseProgressData(COURSE, 8, "sam", AggregateData(block("course", "course"), "course", 0.0, 4.0, 0.0))
+    progress = [PROGRESS, other]
+    entries = Shaping(include_username=True).course_entries(consumed(progress))
+    assert [entry["username"] for entry in entries] == ["alex", "sam"]
+    assert progress == []
