@@ -6,8 +6,8 @@ The read path for many learners and for course statistics (what the REST API ser
 * Many learners, one course: :func:`enrolled_learners` (a queryset the caller pages) and
   :func:`get_stored_progress_many` (stored rows of the page's learners in one query; learners
   without rows get ``earned`` 0.0 and the course's real ``possible``).
-* Statistics: :func:`get_course_stats` and :func:`get_mean`, computed with database aggregates;
-  enrolled learners without rows count as 0.
+* Statistics: :func:`get_course_stats`, :func:`get_mean` and :func:`get_completion_histogram`
+  live in :mod:`.stats` and are re-exported here.
 
 Also :func:`submit_block_completion`, the write behind the v0 block completion endpoint.
 """
@@ -33,12 +33,18 @@ from ..models import Aggregator
 from .graphs import graph_for
 from .progress import BlockNotInCourse, get_course_progress
 from .rows import ROW_FIELDS, raw_block_key
+from .stats import (  # noqa: F401  (re-exported: the statistics used to live here)
+    COURSE,
+    MEAN_CACHE_KEY,
+    BlockStatsData,
+    CompletionStatsData,
+    CourseStatsData,
+    get_completion_histogram,
+    get_course_stats,
+    get_mean,
+)
 
 log = logging.getLogger(__name__)
-
-MEAN_CACHE_KEY = "completion-api-v0.mean-completion.{course_key}"
-COURSE = "course"
-
 
 
 class NotEnrolled(LookupError):
@@ -47,39 +53,6 @@ class NotEnrolled(LookupError):
 
 class CompletionTrackingDisabled(RuntimeError):
     """edx-completion's ``completion.enable_completion_tracking`` switch is off: nothing can be recorded."""
-
-
-@dataclass(frozen=True)
-class CompletionStatsData:
-    """A mean completion: ``earned`` and ``possible`` averaged over learners, ``percent`` their ratio."""
-
-    earned: float
-    possible: float
-    percent: float
-
-
-@dataclass(frozen=True)
-class BlockStatsData:
-    """The learners' mean completion of one aggregating block, and how many completed it."""
-
-    block_key: str
-    block_type: str
-    mean_completion: CompletionStatsData
-    completed_count: int
-
-
-@dataclass(frozen=True)
-class CourseStatsData:
-    """The learners' mean completion of a course, plus per-block statistics when asked."""
-
-    course_key: str
-    learners: int
-    mean_completion: CompletionStatsData
-    blocks: tuple[BlockStatsData, ...] = field(default=())
-
-    def by_type(self, block_type: str) -> tuple[BlockStatsData, ...]:
-        """The block statistics of one block type, in course order."""
-        return tuple(block for block in self.blocks if block.block_type == block_type)
 
 
 # One learner ----------------------------------------------------------------------------
@@ -272,149 +245,6 @@ def _representative_graph(course_key: CourseKey, candidates: Sequence[AbstractBa
     return graph_for(get_adapter().get_course_structure(course_key, user))
 
 
-# Statistics -----------------------------------------------------------------------------
-
-
-def get_course_stats(
-    course_key: CourseKey,
-    exclude_roles: Iterable[str] = (),
-    cohort_id: Optional[int] = None,
-    block_types: Iterable[str] = (),
-    viewer: Optional[AbstractBaseUser] = None,
-) -> CourseStatsData:
-    """
-    The mean completion of a course's active enrollments, computed with database aggregates.
-
-    Holders of ``exclude_roles`` are left out; with ``cohort_id`` only that cohort's members
-    count. ``earned`` is the sum of the learners' course-level earned divided by the number of
-    learners (learners without rows count as 0); ``possible`` is the learners' mean possible,
-    taking a representative learner's course possible for those without rows; ``percent`` is
-    their ratio. ``block_types`` adds the same per block of those types, with the number of
-    learners who completed it. ``viewer`` supplies the course structure when no learner does.
-
-    Raises:
-        CourseNotFound: the host has no such course.
-    """
-    adapter = get_adapter()
-    learners = adapter.enrolled_users(course_key)
-    roles = [role for role in exclude_roles if role]
-    if roles:
-        excluded = adapter.role_holder_ids(course_key, roles)
-        if excluded:
-            learners = learners.exclude(id__in=sorted(excluded))
-    if cohort_id is not None:
-        learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
-    count = learners.count()
-    representative = learners.order_by("id").first() if count else None
-    if representative is None:
-        representative = viewer
-    if representative is not None:
-        graph: Optional[CourseGraph] = graph_for(adapter.get_course_structure(course_key, representative))
-    else:
-        if not adapter.course_exists(course_key):
-            raise CourseNotFound(f"no course {course_key}")
-        graph = None
-    graph_possible: dict[str, float] = {}
-    if graph is not None:
-        graph_possible = dict(zip(graph.aggregator_keys, graph.possible))
-
-    rows = Aggregator.objects.filter(course_key=course_key, user_id__in=learners.values("id"))
-    course = rows.filter(aggregation_name=COURSE).aggregate(
-        earned=Sum("earned"), possible=Sum("possible"), rows=Count("id")
-    )
-    course_possible = graph_possible.get(graph.root, 0.0) if graph is not None else 0.0
-    mean_completion = _mean(
-        count, course["earned"] or 0.0, course["possible"] or 0.0, course["rows"] or 0, course_possible
-    )
-
-    blocks: list[BlockStatsData] = []
-    types = {name for name in block_types if name != COURSE}
-    if types:
-        grouped = {
-            str(row["block_key"]): row
-            for row in rows.filter(aggregation_name__in=sorted(types))
-            .values("block_key", "aggregation_name")
-            .annotate(
-                earned=Sum("earned"),
-                possible=Sum("possible"),
-                rows=Count("id"),
-                completed=Count("id", filter=Q(percent__gte=1.0)),
-            )
-            .order_by()
-        }
-        listed: list[tuple[str, str]] = []
-        if graph is not None:
-            listed = [
-                (key, block_type)
-                for key, block_type in zip(graph.aggregator_keys, graph.aggregator_types)
-                if block_type in types
-            ]
-        known = {key for key, _type in listed}
-        listed += sorted((key, row["aggregation_name"]) for key, row in grouped.items() if key not in known)
-        for key, block_type in listed:
-            row = grouped.get(key) or {}
-            stored_rows = row.get("rows") or 0
-            default_possible = graph_possible.get(key)
-            if default_possible is None:  # not in the representative view: average the stored rows
-                default_possible = (row.get("possible") or 0.0) / stored_rows if stored_rows else 0.0
-            blocks.append(
-                BlockStatsData(
-                    block_key=key,
-                    block_type=block_type,
-                    mean_completion=_mean(
-                        count, row.get("earned") or 0.0, row.get("possible") or 0.0, stored_rows, default_possible
-                    ),
-                    completed_count=int(row.get("completed") or 0),
-                )
-            )
-    return CourseStatsData(
-        course_key=str(course_key), learners=count, mean_completion=mean_completion, blocks=tuple(blocks)
-    )
-
-
-def _mean(learners: int, earned: float, possible: float, rows: int, default_possible: float) -> CompletionStatsData:
-    """Means over ``learners``: those without a row have earned 0 and ``default_possible``."""
-    if learners <= 0:
-        return CompletionStatsData(0.0, default_possible, ratio(0.0, default_possible))
-    missing = max(0, learners - rows)
-    mean_earned = earned / learners
-    mean_possible = (possible + missing * default_possible) / learners
-    return CompletionStatsData(mean_earned, mean_possible, ratio(mean_earned, mean_possible))
-
-
-def get_mean(course_key: CourseKey) -> float:
-    """
-    The average course ``percent`` over active enrolled learners who hold no course role.
-
-    Learners without a course row count as 0. Computed in the database and cached for
-    ``COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT`` seconds under
-    ``completion-api-v0.mean-completion.{course_key}`` (the peer's key).
-    """
-    if isinstance(course_key, str):
-        course_key = CourseKey.from_string(course_key)
-    key = MEAN_CACHE_KEY.format(course_key=course_key)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    adapter = get_adapter()
-    learners = adapter.enrolled_users(course_key)
-    role_holders = adapter.role_holder_ids(course_key)
-    if role_holders:
-        learners = learners.exclude(id__in=sorted(role_holders))
-    count = learners.count()
-    total = 0.0
-    if count:
-        total = (
-            Aggregator.objects.filter(
-                course_key=course_key, aggregation_name=COURSE, user_id__in=learners.values("id")
-            ).aggregate(total=Sum("percent"))["total"]
-            or 0.0
-        )
-    mean = total / count if count else 0.0
-    cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
-    return mean
-
-
 # The v0 block completion write ----------------------------------------------------------
 
 
@@ -451,32 +281,6 @@ def submit_block_completion(
 
 
 # The course progress report (instructors' page) -------------------------------------------
-
-
-def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int, ...]:
-    """
-    How many active enrollments fall in each course-completion bin, in one database aggregate.
-
-    Bin ``i`` holds ``i/bins <= percent < (i+1)/bins``; the last bin also holds 100 %.
-    Learners without a course row count in the first bin. The counts add up to the number of
-    active enrollments (the learners of :func:`get_course_stats` without filters).
-    """
-    bins = max(1, int(bins))
-    learners = get_adapter().enrolled_users(course_key)
-    count = learners.count()
-    if not count:
-        return tuple(0 for _ in range(bins))
-    buckets = {}
-    for index in range(bins):
-        low = Q(percent__gte=index / bins) if index else Q()
-        high = Q(percent__lt=(index + 1) / bins) if index < bins - 1 else Q()
-        buckets[f"bin{index}"] = Count("id", filter=low & high) if (index or index < bins - 1) else Count("id")
-    counted = Aggregator.objects.filter(
-        course_key=course_key, aggregation_name=COURSE, user_id__in=learners.values("id")
-    ).aggregate(**buckets)
-    counts = [int(counted[f"bin{index}"] or 0) for index in range(bins)]
-    counts[0] += max(0, count - sum(counts))
-    return tuple(counts)
 
 
 def get_course_outline(course_key: CourseKey, viewer: AbstractBaseUser) -> list[tuple[str, tuple[str, ...]]]:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import CharField, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 
 from ..data import AggregateData
 from ..models import Aggregator
@@ -22,15 +21,21 @@ VALUE_FIELDS = (
 ROW_FIELDS = ("user_id", "raw_key", "aggregation_name", *VALUE_FIELDS)
 
 
-def raw_block_key() -> Cast:
+def stored_string(column: str) -> "ExpressionWrapper[F]":
     """
-    ``block_key`` as the stored string.
+    A key column (``block_key``, ``course_key``) as the stored string: the bare column, read as text.
 
-    Selecting the key field itself makes Django parse every value into a UsageKey, which we
-    would only turn back into the same string: on a million completions that parsing costs
-    several times the query itself.
+    Selecting the key field itself makes Django parse every value into an opaque key, which
+    we would only turn back into the same string: on a million completions that parsing costs
+    several times the query itself. Unlike a ``CAST``, the bare column leaves the database free
+    to answer from an index (a loose index scan for ``DISTINCT``, a covering index).
     """
-    return Cast("block_key", output_field=CharField(max_length=255))
+    return ExpressionWrapper(F(column), output_field=CharField())
+
+
+def raw_block_key() -> "ExpressionWrapper[F]":
+    """``block_key`` as the stored string (see :func:`stored_string`)."""
+    return stored_string("block_key")
 
 
 def read_rows(queryset: QuerySet[Aggregator]) -> Iterator[tuple[int, AggregateData]]:

@@ -1,0 +1,123 @@
+"""api.stats: the statistics' queries, their plans on each database, and batching of learner ids."""
+import pytest
+from django.db import connection
+from django.db.models import Count, Sum
+
+from completion_aggregator import api
+from completion_aggregator.api import stats
+from completion_aggregator.models import Aggregator
+from tests.helpers import build_course, complete, learner
+
+pytestmark = pytest.mark.django_db
+
+COVERING = "aggr_crs_block_user_vals_idx"
+
+
+@pytest.fixture
+def stored_course():
+    """Six learners with stored rows (course, 2 chapters, 4 sequentials, 8 verticals each)."""
+    course_key, leaves = build_course()
+    users = [learner(f"learner{index}", course_key) for index in range(6)]
+    for index, user in enumerate(users):
+        for leaf in leaves[: 2 * index + 1]:
+            complete(user, leaf)
+    api.aggregate_learners(course_key, [user.username for user in users])
+    return course_key, users
+
+
+def _plan(queryset) -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # tiny tables: make the planner show its index plan
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    return queryset.explain()
+
+
+def test_stored_block_types_lists_each_block_once(stored_course):
+    course_key, _users = stored_course
+    found = stats.stored_block_types(course_key, ["course", "chapter"])
+    assert found == {
+        str(course_key.make_usage_key("course", "course")): "course",
+        str(course_key.make_usage_key("chapter", "ch0")): "chapter",
+        str(course_key.make_usage_key("chapter", "ch1")): "chapter",
+    }
+
+
+def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, caplog):
+    course_key, users = stored_course
+    table = connection.ops.quote_name(Aggregator._meta.db_table)
+    with connection.cursor() as cursor:  # the key field would refuse the string
+        cursor.execute(
+            f"UPDATE {table} SET block_key = %s WHERE user_id = %s AND block_key = %s",
+            ["not a usage key", users[0].pk, str(course_key.make_usage_key("chapter", "ch0"))],
+        )
+    found = stats.stored_block_types(course_key, ["chapter"])
+    assert "not a usage key" not in found and len(found) == 2
+    assert "does not parse" in caplog.text
+
+
+def test_the_sums_are_read_from_the_covering_index(stored_course):
+    course_key, users = stored_course
+    keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
+    plan = _plan(stats.block_sums_query(course_key, keys, [user.pk for user in users], earned=Sum("earned")))
+    assert COVERING in plan, plan
+    if connection.vendor == "mysql":
+        assert "Using index" in plan, plan  # no row of the table is read
+    elif connection.vendor == "sqlite":
+        assert f"COVERING INDEX {COVERING}" in plan, plan
+    else:
+        assert f"Index Only Scan using {COVERING}" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no loose index scan")
+def test_the_block_keys_are_read_from_an_index_only(stored_course):
+    course_key, _users = stored_course
+    plan = _plan(stats.stored_block_types_query(course_key, ["course", "chapter"]))
+    if connection.vendor == "mysql":
+        assert "aggr_name_course_block_per_idx" in plan and "Using index" in plan, plan
+    else:
+        assert "Index Only Scan" in plan, plan
+
+
+def test_sums_add_up_across_batches_of_ids(stored_course):
+    """More ids than one SQLite statement may carry (about 32,000): batched, then added up."""
+    course_key, users = stored_course
+    keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
+    real = [user.pk for user in users]
+    many = sorted(set(range(1, 70001)) | set(real))  # ids without rows count for nothing
+    aggregates = {"earned": Sum("earned"), "rows": Count("id")}
+    assert stats.block_sums(course_key, keys, many, **aggregates) == stats.block_sums(
+        course_key, keys, real, **aggregates
+    )
+    expected = {
+        str(key): {"earned": sum_earned, "rows": rows}
+        for key, sum_earned, rows in Aggregator.objects.filter(course_key=course_key, block_key__in=keys)
+        .values_list("block_key")
+        .annotate(Sum("earned"), Count("id"))
+        .order_by()
+    }
+    assert stats.block_sums(course_key, keys, real, **aggregates) == expected
+
+
+def test_learners_no_longer_enrolled_are_not_counted(stored_course):
+    course_key, users = stored_course
+    before = api.get_course_stats(course_key, block_types=["chapter"])
+    users[-1].standalone_enrollments.update(is_active=False)
+    after = api.get_course_stats(course_key, block_types=["chapter"])
+    assert (before.learners, after.learners) == (6, 5)
+    stored_earned = Aggregator.objects.filter(course_key=course_key, aggregation_name="course", user__in=users[:-1])
+    assert after.mean_completion.earned == pytest.approx(sum(row.earned for row in stored_earned) / 5)
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_statistics_cost_the_same_queries_at_any_enrollment(count, django_assert_num_queries):
+    course_key, leaves = build_course()
+    users = [learner(f"many{index}", course_key) for index in range(count)]
+    for user in users:
+        complete(user, leaves[0])
+    api.aggregate_learners(course_key, [user.username for user in users])
+    api.get_course_stats(course_key, block_types=["chapter"])  # warm the graph cache
+    # enrolled ids, the representative learner, the structure's head, its course roles (the
+    # learner's view), the block keys, the sums
+    with django_assert_num_queries(6):
+        result = api.get_course_stats(course_key, block_types=["chapter", "sequential"])
+    assert result.learners == count
