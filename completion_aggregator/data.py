@@ -58,7 +58,7 @@ class CompletionData:
     modified: Optional[datetime] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AggregateData:
     """The computed completion of one aggregating block for one learner."""
 

@@ -21,7 +21,7 @@ VALUE_FIELDS = (
 ROW_FIELDS = ("user_id", "raw_key", "aggregation_name", *VALUE_FIELDS)
 
 
-def stored_string(column: str) -> "ExpressionWrapper[F]":
+def stored_string(column: str) -> ExpressionWrapper[F]:
     """
     A key column (``block_key``, ``course_key``) as the stored string: the bare column, read as text.
 
@@ -33,7 +33,7 @@ def stored_string(column: str) -> "ExpressionWrapper[F]":
     return ExpressionWrapper(F(column), output_field=CharField())
 
 
-def raw_block_key() -> "ExpressionWrapper[F]":
+def raw_block_key() -> ExpressionWrapper[F]:
     """``block_key`` as the stored string (see :func:`stored_string`)."""
     return stored_string("block_key")
 

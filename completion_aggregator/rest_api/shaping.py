@@ -21,6 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
 from ..data import CourseProgressData
 
 Completion = dict[str, float]
@@ -120,3 +124,114 @@ class Shaping:
     def course_entries(self, progress: Iterable[CourseProgressData]) -> list[dict[str, Any]]:
         """One course entry per item, in order."""
         return [self.course_entry(item) for item in progress]
+
+
+def _number(value: float) -> str:
+    """A float as DRF's strict JSON renderer writes it (``float.__repr__``); refuses NaN and infinities as it does."""
+    number = float(value)
+    if number - number != 0.0:  # NaN or ±inf
+        raise ValueError(f"Out of range float values are not JSON compliant: {number!r}")
+    return repr(number)
+
+
+def course_entries_json(
+    shaping: Shaping, progress: Iterable[CourseProgressData], encode: Callable[[Any], str]
+) -> list[str]:
+    """
+    The JSON text of each course entry, exactly as ``encode(shaping.course_entry(item))`` would write it.
+
+    ``encode`` is a compact JSON encoder's ``encode`` (the renderer's encoder class, separators
+    ``(",", ":")``). The course entry's own fields are encoded as a small dict; the block
+    entries — a thousand learners × every block on a staff page — are written as text from a
+    prefix cached per block key, so a page builds no dict per block and its memory is strings
+    only (which the garbage collector never traverses).
+    """
+    head_shaping = Shaping(
+        include_optional=shaping.include_optional,
+        include_username=shaping.include_username,
+        means=shaping.means,
+        with_ratio=shaping.with_ratio,
+    )
+    names = [(name, "," + encode(name) + ":[") for name in shaping.aggregations]
+    prefixes: dict[tuple[str, str], str] = {}
+    optional, ratio = shaping.include_optional, shaping.with_ratio
+    texts = []
+    for item in progress:
+        head = encode(head_shaping.course_entry(item))
+        if not names:
+            texts.append(head)
+            continue
+        course_key = str(item.course_key)
+        by_type: dict[str, list[str]] = {name: [] for name, _opening in names}
+        for value in item.blocks:
+            entries = by_type.get(value.block_type)
+            if entries is None:
+                continue
+            block_key = str(value.block_key)
+            prefix = prefixes.get((course_key, block_key))
+            if prefix is None:
+                prefix = prefixes[(course_key, block_key)] = (
+                    '{"course_key":' + encode(course_key) + ',"block_key":' + encode(block_key) + ',"completion":'
+                )
+            earned, possible, percent = float(value.earned), float(value.possible), float(value.percent)
+            total = earned + possible + percent
+            if total - total != 0.0:  # a NaN or an infinity among them
+                raise ValueError(f"Out of range float values are not JSON compliant: {value}")
+            text = f'{prefix}{{"earned":{earned!r},"possible":{possible!r},"percent":{percent!r}'
+            if ratio:
+                text += f',"ratio":{percent!r}'
+            text += "}"
+            if optional:
+                optional_percent = _number(value.optional_percent)
+                text += (
+                    f',"optional_completion":{{"earned":{_number(value.optional_earned)},'
+                    f'"possible":{_number(value.optional_possible)},"percent":{optional_percent}'
+                )
+                if ratio:
+                    text += f',"ratio":{optional_percent}'
+                text += "}"
+            entries.append(text + "}")
+        texts.append(
+            head[:-1] + "".join(opening + ",".join(by_type[name]) + "]" for name, opening in names) + "}"
+        )
+    return texts
+
+
+def text_encoder(request: Request) -> Callable[[Any], str] | None:
+    """
+    The compact encoder of the request's JSON renderer, or None when the answer is not compact JSON.
+
+    None for the browsable API, an ``indent`` asked in the media type, or a host whose
+    renderer is not compact: those answers are rendered from dicts as usual.
+    """
+    renderer = getattr(request, "accepted_renderer", None)
+    if not isinstance(renderer, JSONRenderer) or not renderer.compact:
+        return None
+    if renderer.get_indent(getattr(request, "accepted_media_type", None), {}) is not None:
+        return None
+    return renderer.encoder_class(
+        ensure_ascii=renderer.ensure_ascii, allow_nan=not renderer.strict, separators=(",", ":")
+    ).encode
+
+
+class TextResultsResponse(Response):
+    """
+    A paginated answer whose ``results`` are JSON texts, spliced into the rendered envelope.
+
+    ``data`` is the envelope with ``"results": []`` (what DRF renders, with its headers);
+    the texts take the empty list's place. Used only with the renderer ``text_encoder`` accepted.
+    """
+
+    def __init__(self, data: dict[str, Any], texts: list[str]) -> None:
+        super().__init__(data)
+        self.texts = texts
+
+    @property
+    def rendered_content(self) -> bytes:  # type: ignore[override]
+        """The envelope as DRF renders it, with the texts as its results."""
+        body = super().rendered_content
+        opening = b'{"results":['
+        if not body.startswith(opening + b"]"):
+            raise ValueError("the pagination envelope does not start with its results")
+        results = ",".join(self.texts).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        return opening + results.encode() + body[len(opening) :]

@@ -9,7 +9,7 @@ from rest_framework.renderers import JSONRenderer
 
 from completion_aggregator.data import AggregateData, CourseProgressData
 from completion_aggregator.rest_api.serializers import CourseCompletionSerializer, CourseCompletionV0Serializer
-from completion_aggregator.rest_api.shaping import Shaping, consumed
+from completion_aggregator.rest_api.shaping import Shaping, TextResultsResponse, consumed, course_entries_json
 
 COURSE = "course-v1:edX+Shape+2026"
 
@@ -68,3 +68,40 @@ def test_course_entries_keep_the_order_and_consumed_empties_the_list():
     entries = Shaping(include_username=True).course_entries(consumed(progress))
     assert [entry["username"] for entry in entries] == ["alex", "sam"]
     assert progress == []
+
+
+UNICODE = CourseProgressData(
+    course_key=COURSE,
+    user_id=9,
+    username="zoë\u2028",  # written as DRF writes it: UTF-8, with U+2028 escaped
+    course=AggregateData(block("course", "course"), "course", 0.0, 4.0, 0.0),
+    blocks=(AggregateData(block("chapter", "ch0"), "chapter", 1e-20, 3.0, 1e-20 / 3.0),),
+)
+
+
+@pytest.mark.parametrize("with_ratio", [False, True])
+@pytest.mark.parametrize("aggregations", [(), ("chapter",), ("vertical", "chapter", "sequential")])
+@pytest.mark.parametrize("include_optional", [False, True])
+@pytest.mark.parametrize("means", [{}, {COURSE: 0.5}])
+def test_text_entries_are_the_bytes_drf_renders(with_ratio, aggregations, include_optional, means):
+    """The staff page's text path and the dict path give byte-identical answers."""
+    shaping = Shaping(
+        aggregations=aggregations, include_optional=include_optional, include_username=True, means=means, with_ratio=with_ratio
+    )
+    renderer = JSONRenderer()
+    encode = renderer.encoder_class(ensure_ascii=renderer.ensure_ascii, allow_nan=False, separators=(",", ":")).encode
+    items = [PROGRESS, UNICODE, PROGRESS]
+    expected = renderer.render({"results": shaping.course_entries(items), "pagination": {"count": 3, "next": None}})
+    response = TextResultsResponse({"results": [], "pagination": {"count": 3, "next": None}}, course_entries_json(shaping, items, encode))
+    response.accepted_renderer, response.accepted_media_type, response.renderer_context = renderer, "application/json", {}
+    assert response.rendered_content == expected
+    assert b"\\u2028" in expected
+
+
+def test_text_entries_refuse_what_strict_json_refuses():
+    broken = CourseProgressData(
+        COURSE, 1, "x", AggregateData(block("course", "course"), "course", 0.0, 1.0, 0.0),
+        blocks=(AggregateData(block("chapter", "ch0"), "chapter", float("nan"), 1.0, 0.0),),
+    )
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        course_entries_json(Shaping(aggregations=("chapter",)), [broken], json.JSONEncoder().encode)

@@ -38,7 +38,7 @@ from ..params import (
     parse_username,
 )
 from ..permissions import has_course_staff_powers, resolve_user
-from ..shaping import Shaping, consumed
+from ..shaping import Shaping, TextResultsResponse, consumed, course_entries_json, text_encoder
 from ..serializers import (
     CourseCompletionSerializer,
     CourseDetailRequestSerializer,
@@ -190,12 +190,18 @@ class CourseCompletionDetailView(CompletionView):
         page = list(self.paginate(learners))
         shaping = self.shaping(params, fields, [key], with_username=True)
         try:
-            progress = reports.get_stored_progress_many(key, page, shaping.aggregations, root_block, timestamps=False)
+            progress = reports.get_stored_progress_many(
+                key, page, shaping.aggregations, root_block, timestamps=False, optional=shaping.include_optional
+            )
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
-        return self.paginated(shaping.course_entries(consumed(progress)))
+        encode = text_encoder(self.request)
+        if encode is None:
+            return self.paginated(shaping.course_entries(consumed(progress)))
+        texts = course_entries_json(shaping, consumed(progress), encode)
+        return TextResultsResponse(self.paginated([]).data, texts)
 
     @extend_schema(
         operation_id="completion_course_detail",
