@@ -207,7 +207,7 @@ def text_encoder(request: Request) -> Callable[[Any], str] | None:
     renderer = getattr(request, "accepted_renderer", None)
     if not isinstance(renderer, JSONRenderer) or not renderer.compact:
         return None
-    if renderer.get_indent(getattr(request, "accepted_media_type", None), {}) is not None:
+    if renderer.get_indent(getattr(request, "accepted_media_type", "") or "", {}) is not None:
         return None
     return renderer.encoder_class(
         ensure_ascii=renderer.ensure_ascii, allow_nan=not renderer.strict, separators=(",", ":")
