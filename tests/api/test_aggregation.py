@@ -172,3 +172,34 @@ def test_fresh_answer_when_work_is_pending_and_stored_answer_otherwise(django_as
     assert {agg.block_type for agg in under.blocks} == {"chapter", "sequential", "vertical"}
     with pytest.raises(api.BlockNotInCourse):
         api.get_course_progress(alex, course_key, root_block=course_key.make_usage_key("chapter", "nope"))
+
+
+def test_changed_rows_are_written_by_their_stored_id_and_new_rows_by_the_unique_key():
+    from django.test.utils import CaptureQueriesContext
+
+    from completion_aggregator.api.aggregation import write_rows
+
+    course_key, leaves = build_course()
+    alex = learner("alex", course_key)
+    with override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True):
+        complete(alex, leaves[0])
+    api.aggregate_learners(course_key, ["alex"])
+    before = {row.id: (str(row.block_key), row.created) for row in Aggregator.objects.filter(user=alex)}
+    with override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True):
+        complete(alex, leaves[1])
+    with CaptureQueriesContext(connection) as queries:
+        result = api.aggregate_learners(course_key, ["alex"])
+    inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
+    assert result.rows_written == 4 and len(inserts) == 1  # vertical, sequential, chapter, course
+    quoted_id = connection.ops.quote_name("id")
+    assert f"{quoted_id}, {connection.ops.quote_name('user_id')}" in inserts[0]  # the stored ids are sent
+    after = {row.id: (str(row.block_key), row.created) for row in Aggregator.objects.filter(user=alex)}
+    assert after == before  # updated in place: same ids, same keys, `created` kept
+    assert stored(alex, course_key) == {str(course_key.make_usage_key("course", "course")): (2.0, 16.0, 2 / 16)}
+
+    # A row read with an id that vanished before the write is inserted again under that id.
+    row = Aggregator.objects.filter(user=alex, aggregation_name="course").get()
+    Aggregator.objects.filter(pk=row.pk).delete()
+    row.earned = 3.0
+    write_rows([row])
+    assert Aggregator.objects.get(pk=row.pk).earned == 3.0
