@@ -105,3 +105,25 @@ def test_text_entries_refuse_what_strict_json_refuses():
     )
     with pytest.raises(ValueError, match="not JSON compliant"):
         course_entries_json(Shaping(aggregations=("chapter",)), [broken], json.JSONEncoder().encode)
+
+
+def test_the_collector_is_paused_during_a_page_and_restored_as_found():
+    import gc
+
+    from completion_aggregator.rest_api.shaping import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with cyclic_gc_paused():
+            raise RuntimeError("a page that fails")
+    assert gc.isenabled()
+    gc.disable()  # a host that runs without the collector keeps it off
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -38,7 +38,14 @@ from ..params import (
     parse_username,
 )
 from ..permissions import has_course_staff_powers, resolve_user
-from ..shaping import Shaping, TextResultsResponse, consumed, course_entries_json, text_encoder
+from ..shaping import (
+    Shaping,
+    TextResultsResponse,
+    consumed,
+    course_entries_json,
+    cyclic_gc_paused,
+    text_encoder,
+)
 from ..serializers import (
     CourseCompletionSerializer,
     CourseDetailRequestSerializer,
@@ -189,18 +196,19 @@ class CourseCompletionDetailView(CompletionView):
             raise NotFound(f"Course not found: '{key}'.") from None
         page = list(self.paginate(learners))
         shaping = self.shaping(params, fields, [key], with_username=True)
-        try:
-            progress = reports.get_stored_progress_many(
-                key, page, shaping.aggregations, root_block, timestamps=False, optional=shaping.include_optional
-            )
-        except CourseNotFound:
-            raise NotFound(f"Course not found: '{key}'.") from None
-        except BlockNotInCourse:
-            raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
         encode = text_encoder(self.request)
-        if encode is None:
-            return self.paginated(shaping.course_entries(consumed(progress)))
-        texts = course_entries_json(shaping, consumed(progress), encode)
+        with cyclic_gc_paused():
+            try:
+                progress = reports.get_stored_progress_many(
+                    key, page, shaping.aggregations, root_block, timestamps=False, optional=shaping.include_optional
+                )
+            except CourseNotFound:
+                raise NotFound(f"Course not found: '{key}'.") from None
+            except BlockNotInCourse:
+                raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+            if encode is None:
+                return self.paginated(shaping.course_entries(consumed(progress)))
+            texts = course_entries_json(shaping, consumed(progress), encode)
         return TextResultsResponse(self.paginated([]).data, texts)
 
     @extend_schema(
