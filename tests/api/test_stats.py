@@ -117,7 +117,25 @@ def test_statistics_cost_the_same_queries_at_any_enrollment(count, django_assert
     api.aggregate_learners(course_key, [user.username for user in users])
     api.get_course_stats(course_key, block_types=["chapter"])  # warm the graph cache
     # enrolled ids, the representative learner, the structure's head, its course roles (the
-    # learner's view), the block keys, the sums
-    with django_assert_num_queries(6):
+    # learner's view), the block keys, the learners with rows, the sums over every row
+    with django_assert_num_queries(7):
         result = api.get_course_stats(course_key, block_types=["chapter", "sequential"])
     assert result.learners == count
+
+
+def _oracle(course_key, user_ids, block_key):
+    rows = list(Aggregator.objects.filter(course_key=course_key, block_key=block_key, user_id__in=user_ids))
+    return sum(row.earned for row in rows), sum(row.possible for row in rows), len(rows)
+
+
+def test_both_ways_of_summing_match_a_row_by_row_oracle(stored_course):
+    """Most learners counted: every row minus the others'; few counted: the counted learners' rows."""
+    course_key, users = stored_course
+    keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
+    aggregates = {"earned": Sum("earned"), "possible": Sum("possible"), "rows": Count("id")}
+    for counted in ([user.pk for user in users[1:]], [users[2].pk]):  # subtraction, then direct
+        sums = stats.counted_sums(course_key, keys, counted, **aggregates)
+        for key in keys:
+            earned, possible, rows = _oracle(course_key, counted, key)
+            found = sums.get(key, {"earned": 0.0, "possible": 0.0, "rows": 0})
+            assert (found["earned"], found["possible"], found["rows"]) == pytest.approx((earned, possible, rows))
