@@ -2,18 +2,21 @@
 Course statistics from stored Aggregator rows, as database aggregates (never a row per learner in Python).
 
 Every statistic counts the course's active enrollments (optionally fewer: roles left out, one
-cohort); learners without a stored row count as 0. Each is answered by two index-only queries
-whatever the enrollment, after the enrolled learners' ids are read:
+cohort); learners without a stored row count as 0. Whatever the enrollment, each costs the
+same few queries, all answered from indexes (see docs/decisions/0008-statistics-from-a-covering-index.rst):
 
-1. the stored block keys of the wanted aggregation names (a loose scan of
-   ``aggr_name_course_block_per_idx``: one entry per block, not per learner), then
-2. the sums per block key, restricted to the enrolled learners, read from the covering index
-   ``aggr_crs_block_user_vals_idx`` (course_key, block_key, user, earned, possible,
-   percent) — never from the table's rows, which are scattered by learner and would make the
-   query read most of the table (see docs/decisions/0008-statistics-from-a-covering-index.rst).
+1. the counted learners' ids;
+2. the stored block keys of the wanted aggregation names (a loose scan of
+   ``aggr_name_course_block_per_idx``: one entry per block, not per learner);
+3. the learners who have rows for those blocks (:func:`counted_sums`), then
+4. the sums per block key from the covering index ``aggr_crs_block_user_vals_idx``
+   (course_key, block_key, user, earned, possible, percent): over every stored row minus the
+   rows of learners who do not count, or over the counted learners when they are few.
 
-The covering index cannot also hold ``aggregation_name`` (MariaDB/MySQL cap an index at
-3,072 bytes and three ``varchar(255)`` utf8mb4 columns take 3,060), hence the block keys first.
+The table's rows themselves are never read: they are scattered by learner, and reading a
+chapter's rows for 10,000 learners meant reading most of the table. The covering index
+cannot also hold ``aggregation_name`` (MariaDB/MySQL cap an index at 3,072 bytes and three
+``varchar(255)`` utf8mb4 columns take 3,060), hence the block keys first.
 """
 
 from __future__ import annotations
