@@ -226,17 +226,25 @@ class TextResultsResponse(Response):
 
     def __init__(self, data: dict[str, Any], texts: list[str]) -> None:
         super().__init__(data)
-        self.texts = texts
+        self.texts: list[str] | None = texts
+        self._spliced: bytes | None = None
 
     @property
     def rendered_content(self) -> bytes:  # type: ignore[override]
-        """The envelope as DRF renders it, with the texts as its results."""
-        body = super().rendered_content
-        opening = b'{"results":['
-        if not body.startswith(opening + b"]"):
-            raise ValueError("the pagination envelope does not start with its results")
-        results = ",".join(self.texts).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        return opening + results.encode() + body[len(opening) :]
+        """
+        The envelope as DRF renders it, with the texts as its results.
+
+        The texts are released once spliced (a page's worth of memory): the result is kept.
+        """
+        if self._spliced is None:
+            body = super().rendered_content
+            opening = b'{"results":['
+            if not body.startswith(opening + b"]"):
+                raise ValueError("the pagination envelope does not start with its results")
+            results = ",".join(self.texts or ()).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+            self.texts = None
+            self._spliced = b"".join((opening, results.encode(), body[len(opening) :]))
+        return self._spliced
 
 
 @contextmanager
