@@ -190,11 +190,15 @@ def test_peer_database_migrates_and_keeps_every_row():
         applied = {name for app, name in MigrationRecorder(connection).applied_migrations() if app == "completion_aggregator"}
         assert "0001_squashed_0007_aggregator_optional_completion" in applied
         assert "0008_add_lookup_indexes" in applied
+        assert "0009_add_statistics_covering_index" in applied
         assert Aggregator.objects.count() == inserted
         assert StaleCompletion.objects.filter(resolved=False).count() == 1
         with connection.cursor() as cursor:
             indexes = connection.introspection.get_constraints(cursor, "completion_aggregator_aggregator")
         assert "aggr_user_course_idx" in indexes and "aggr_name_user_course_idx" in indexes
+        assert indexes["aggr_crs_block_user_vals_idx"]["columns"] == [
+            "course_key", "block_key", "user_id", "earned", "possible", "percent"
+        ]
 
         # Served unchanged for a learner with no pending work (stored, not recomputed).
         progress = api.get_course_progress(kept, course_key)
