@@ -226,6 +226,15 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert row.created == WHEN  # updated in place, not re-inserted
         untouched = Aggregator.objects.get(user=kept, aggregation_name="course")
         assert (untouched.earned, untouched.possible) == (3.0, 4.0)
+
+        # Rolling back (docs/switching.rst) drops our indexes and keeps every row.
+        rows = Aggregator.objects.count()
+        call_command("migrate", "completion_aggregator", "0001_squashed_0007_aggregator_optional_completion", verbosity=0)
+        with connection.cursor() as cursor:
+            indexes = connection.introspection.get_constraints(cursor, "completion_aggregator_aggregator")
+        assert "aggr_user_course_idx" not in indexes and "aggr_crs_block_user_vals_idx" not in indexes
+        assert "aggr_name_user_course_idx" in indexes and "aggr_name_course_block_per_idx" in indexes
+        assert Aggregator.objects.count() == rows
     finally:
         # Leave the test database with our own schema for the tests that follow.
         call_command("migrate", "completion_aggregator", "zero", verbosity=0)
