@@ -211,6 +211,20 @@ def streaming_cursor(connection):
     return connection._prepare_cursor(CursorWrapper(connection.connection.cursor(MySQLdb.cursors.SSCursor)))
 
 
+def read_streamed(connection, sql: str, params) -> tuple[int, float]:
+    """Run ``sql`` through the bare (streaming) cursor, reading every row: (rows, seconds)."""
+    with streaming_cursor(connection) as cursor:
+        start = time.perf_counter()
+        cursor.execute(sql, params)
+        rows = 0
+        while True:
+            batch = cursor.fetchmany(10000)
+            if not batch:
+                break
+            rows += len(batch)
+        return rows, time.perf_counter() - start
+
+
 @contextmanager
 def streamed_iterators(connection) -> Iterator[None]:
     """Make ``QuerySet.iterator()`` read through :func:`streaming_cursor` (the benchmark's own reads only)."""
@@ -420,16 +434,8 @@ class Bench:
         runs = []
         for _repeat in range(FLOOR_REPEATS):
             gc.collect()
-            with streaming_cursor(connection) as cursor:
-                start = time.perf_counter()
-                cursor.execute(sql, params)
-                raw = 0
-                while True:
-                    batch = cursor.fetchmany(10000)
-                    if not batch:
-                        break
-                    raw += len(batch)
-                runs.append(time.perf_counter() - start)
+            _rows, seconds = read_streamed(connection, sql, params)
+            runs.append(seconds)
         record["raw_cursor_runs_seconds"] = [round(t, 4) for t in runs]
         self._merge_floor("read_floor", record)
 
@@ -739,16 +745,7 @@ class Bench:
             )
             sql, params = query.query.sql_with_params()
             gc.collect()
-            with streaming_cursor(connection) as cursor:
-                start = time.perf_counter()
-                cursor.execute(sql, params)
-                raw_rows = 0
-                while True:
-                    batch = cursor.fetchmany(10000)
-                    if not batch:
-                        break
-                    raw_rows += len(batch)
-                raw_seconds = time.perf_counter() - start
+            raw_rows, raw_seconds = read_streamed(connection, sql, params)
             record: dict[str, Any] = {"learners": self.n, "page_size": page_size, "requested_fields": requested}
             pages = 0
             seen = 0
