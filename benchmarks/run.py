@@ -452,6 +452,7 @@ class Bench:
 
         from completion_aggregator.adapters import get_adapter
         from completion_aggregator.api import graph_for
+        from completion_aggregator.api.aggregation import aggregator_row
         from completion_aggregator.engine import aggregate
         from completion_aggregator.models import Aggregator
 
@@ -479,20 +480,8 @@ class Bench:
                 completions = _learner_completions(self.args, learner.index, len(leaves))
                 for value in aggregate(graph, ((leaves[leaf], v, now) for leaf, v in completions)):
                     rows.append(
-                        Aggregator(
-                            user_id=learner.user_id,
-                            course_key=self.course.key,
-                            aggregation_name=value.block_type,
-                            block_key=value.block_key,
-                            earned=value.earned,
-                            possible=value.possible,
-                            percent=value.percent,
-                            optional_earned=value.optional_earned,
-                            optional_possible=value.optional_possible,
-                            optional_percent=value.optional_percent,
-                            last_modified=value.last_modified or now,
-                            created=now,
-                            modified=now,
+                        aggregator_row(
+                            learner.user_id, self.course.key, value, value.block_key, value.last_modified or now, now
                         )
                     )
             return rows

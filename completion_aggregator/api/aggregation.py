@@ -11,6 +11,7 @@ import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
 from completion.models import BlockCompletion
@@ -180,21 +181,14 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                 continue
             last = value.last_modified or (before.last_modified if before else None) or now
             to_write.append(
-                Aggregator(
-                    id=stored_ids.get((user.pk, value.block_key)),
-                    user_id=user.pk,
-                    course_key=course_key,
-                    aggregation_name=value.block_type,
-                    block_key=usage_key(value.block_key),
-                    earned=value.earned,
-                    possible=value.possible,
-                    percent=value.percent,
-                    optional_earned=value.optional_earned,
-                    optional_possible=value.optional_possible,
-                    optional_percent=value.optional_percent,
-                    last_modified=last,
-                    created=now,
-                    modified=now,
+                aggregator_row(
+                    user.pk,
+                    course_key,
+                    value,
+                    usage_key(value.block_key),
+                    last,
+                    now,
+                    row_id=stored_ids.get((user.pk, value.block_key)),
                 )
             )
             result.changed.append((user.pk, value, before))
@@ -221,6 +215,34 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)
     emit_after_commit(events)  # discarded if the transaction rolls back
+
+
+def aggregator_row(
+    user_id: int,
+    course_key: CourseKey,
+    value: AggregateData,
+    block_key: UsageKey | str,
+    last_modified: datetime,
+    now: datetime,
+    row_id: int | None = None,
+) -> Aggregator:
+    """The (unsaved) Aggregator row storing ``value``; ``row_id``: the stored row it replaces."""
+    return Aggregator(
+        id=row_id,
+        user_id=user_id,
+        course_key=course_key,
+        aggregation_name=value.block_type,
+        block_key=block_key,
+        earned=value.earned,
+        possible=value.possible,
+        percent=value.percent,
+        optional_earned=value.optional_earned,
+        optional_possible=value.optional_possible,
+        optional_percent=value.optional_percent,
+        last_modified=last_modified,
+        created=now,
+        modified=now,
+    )
 
 
 def write_rows(rows: list[Aggregator]) -> None:
