@@ -1,5 +1,9 @@
 """
-The three tables of the app (names and columns shared with openedx-completion-aggregator).
+The tables of the app.
+
+``Aggregator``, ``StaleCompletion`` and ``CacheGroupInvalidation`` keep the names and columns of
+openedx-completion-aggregator's tables; ``CourseTotal``, ``BlockTotal`` and ``CountedLearner``
+are ours (the statistics' running totals, docs/decisions/0009-statistics-from-running-totals.rst).
 
 Models stay thin: reads and writes go through :mod:`completion_aggregator.api`.
 """
@@ -115,3 +119,66 @@ class CacheGroupInvalidation(models.Model):
 
     def __str__(self) -> str:
         return f"CacheGroupInvalidation({self.group}, {self.invalidated_at})"
+
+
+class CourseTotal(models.Model):
+    """
+    A course's running statistics totals: their lock row, state and learner count.
+
+    Every write of the course's Aggregator rows, enrollment sync and rebuild locks this row
+    (``SELECT … FOR UPDATE``) before it reads or changes the totals, so they serialise.
+    ``built`` null: the totals are not kept yet (the statistics compute from the rows).
+    ``learners``: how many ``CountedLearner`` rows the course has.
+    """
+
+    id = models.AutoField(primary_key=True)
+    course_key = CourseKeyField(max_length=255, unique=True)
+    learners = models.IntegerField(default=0)
+    built = models.DateTimeField(null=True, blank=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "completion_aggregator"
+
+    def __str__(self) -> str:
+        return f"CourseTotal({self.course_key}, learners={self.learners}, built={self.built})"
+
+
+class BlockTotal(models.Model):
+    """
+    The sums of the counted learners' Aggregator rows of one block (see ``CountedLearner``).
+
+    ``learners`` is how many such rows there are, ``completed`` how many have percent >= 1.
+    """
+
+    id = models.AutoField(primary_key=True)
+    course_key = CourseKeyField(max_length=255)
+    aggregation_name = models.CharField(max_length=255)
+    block_key = UsageKeyField(max_length=255)
+    learners = models.IntegerField(default=0)
+    earned = models.FloatField(default=0.0)
+    possible = models.FloatField(default=0.0)
+    percent = models.FloatField(default=0.0)
+    completed = models.IntegerField(default=0)
+
+    class Meta:
+        app_label = "completion_aggregator"
+        unique_together = [("course_key", "aggregation_name", "block_key")]
+
+    def __str__(self) -> str:
+        return f"BlockTotal({self.block_key}, learners={self.learners}, earned={self.earned})"
+
+
+class CountedLearner(models.Model):
+    """A learner whose rows the course's totals hold: active enrollment when last synced."""
+
+    id = models.AutoField(primary_key=True)
+    course_key = CourseKeyField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        app_label = "completion_aggregator"
+        unique_together = [("course_key", "user")]
+
+    def __str__(self) -> str:
+        return f"CountedLearner({self.user_id} in {self.course_key})"

@@ -57,9 +57,18 @@ def handle_enrollment_track_updated(sender, user=None, course_key=None, mode=Non
 # openedx-events -----------------------------------------------------------------------------
 def handle_enrollment_event(sender=None, enrollment=None, **kwargs) -> None:
     """``COURSE_ENROLLMENT_CREATED`` / ``COURSE_ENROLLMENT_CHANGED``: (re)compute an active enrollment."""
-    if enrollment is None or not enrollment.is_active:
+    if enrollment is None:
+        return
+    receivers.enrollment_changed(enrollment.user.id, enrollment.course.course_key)
+    if not enrollment.is_active:
         return  # an unenrollment keeps the stored rows
     receivers.learner_changed(enrollment.user.pii.username, enrollment.course.course_key)
+
+
+def handle_unenrollment_event(sender=None, enrollment=None, **kwargs) -> None:
+    """``COURSE_UNENROLLMENT_COMPLETED``: the learner leaves the statistics (their rows stay)."""
+    if enrollment is not None:
+        receivers.enrollment_changed(enrollment.user.id, enrollment.course.course_key)
 
 
 def handle_cohort_membership_changed(sender=None, cohort=None, **kwargs) -> None:
@@ -78,6 +87,7 @@ _PLATFORM_RECEIVERS = {
 _EVENT_RECEIVERS = {
     "COURSE_ENROLLMENT_CREATED": handle_enrollment_event,
     "COURSE_ENROLLMENT_CHANGED": handle_enrollment_event,
+    "COURSE_UNENROLLMENT_COMPLETED": handle_unenrollment_event,
     "COHORT_MEMBERSHIP_CHANGED": handle_cohort_membership_changed,
 }
 

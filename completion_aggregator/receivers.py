@@ -8,6 +8,7 @@ from typing import Any
 
 from completion.models import BlockCompletion
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -128,6 +129,26 @@ def learner_changed(username: str, course_key) -> None:
     _aggregate_after_commit(course_key, [username])
 
 
+def enrollment_changed(user_id: int, course_key) -> None:
+    """
+    An enrollment was created, changed or removed: sync the statistics' totals once it commits.
+
+    This runs whatever ``ENABLE_COURSE_ACTIVITY_SIGNALS`` says, because the totals must follow
+    enrollments.
+    """
+    from .api.totals import sync_learners
+
+    transaction.on_commit(lambda: sync_learners(course_key, [user_id]))
+
+
+@receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")
+def user_deleting(sender, instance, **kwargs) -> None:
+    """A user is being deleted and their rows will go by cascade: take them out of the totals first."""
+    from .api.totals import remove_user
+
+    remove_user(instance.pk)
+
+
 if apps.is_installed("completion_aggregator.standalone"):
     from .standalone.models import CohortMembership, Enrollment
     from .standalone.signals import course_published as standalone_course_published
@@ -137,8 +158,14 @@ if apps.is_installed("completion_aggregator.standalone"):
     @receiver(post_save, sender=Enrollment, dispatch_uid="completion_aggregator.standalone_enrollment")
     def standalone_enrollment_saved(sender, instance, **kwargs) -> None:
         """Enrolled, re-activated or changed track (an unenrollment keeps the rows)."""
+        enrollment_changed(instance.user_id, instance.course_key)
         if instance.is_active:
             learner_changed(instance.user.get_username(), instance.course_key)
+
+    @receiver(post_delete, sender=Enrollment, dispatch_uid="completion_aggregator.standalone_enrollment_deleted")
+    def standalone_enrollment_deleted(sender, instance, **kwargs) -> None:
+        """An enrollment row was deleted: the learner leaves the statistics."""
+        enrollment_changed(instance.user_id, instance.course_key)
 
     @receiver(post_save, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_saved")
     @receiver(post_delete, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_deleted")

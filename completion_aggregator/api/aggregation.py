@@ -30,6 +30,7 @@ from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
 from .rows import VALUE_FIELDS, raw_block_key
+from .totals import record_changes
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     now = timezone.now()
     to_write: list[Aggregator] = []
     to_delete: list[int] = []
+    deleted: list[tuple[int, None, AggregateData]] = []
     event_types = tracked_types()
     events: list = []
     for user in users:
@@ -205,12 +207,16 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                         types=event_types,
                     )
                 )
-        to_delete.extend(stored_ids[(user.pk, key)] for key in mine if key not in current)
+        for key, before in mine.items():
+            if key not in current:
+                to_delete.append(stored_ids[(user.pk, key)])
+                deleted.append((user.pk, None, before))
 
     if to_write:
         write_rows(to_write)
     for start in range(0, len(to_delete), _ID_CHUNK):
         Aggregator.objects.filter(id__in=to_delete[start : start + _ID_CHUNK]).delete()
+    record_changes(course_key, [*result.changed, *deleted])  # the statistics' totals, same transaction
     _resolve(stale_ids)
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)

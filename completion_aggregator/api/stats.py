@@ -41,6 +41,7 @@ from ..engine import CourseGraph
 from ..models import Aggregator
 from .graphs import graph_for
 from .rows import stored_string
+from .totals import counted_totals
 
 log = logging.getLogger(__name__)
 
@@ -256,17 +257,34 @@ def get_course_stats(
         CourseNotFound: the host has no such course.
     """
     adapter = get_adapter()
-    learners = adapter.enrolled_users(course_key)
     roles = [role for role in exclude_roles if role]
-    if roles:
-        excluded = adapter.role_holder_ids(course_key, roles)
+    excluded = adapter.role_holder_ids(course_key, roles) if roles else set()
+    types = {name for name in block_types if name != COURSE}
+    kept = counted_totals(course_key, types | {COURSE}, excluded) if cohort_id is None else None
+    if kept is not None:
+        count = kept.learners
+        representative = kept.first_learner
+        stored = {key: block["name"] for key, block in kept.blocks.items()}
+        sums = kept.blocks
+    else:
+        learners = adapter.enrolled_users(course_key)
         if excluded:
             learners = learners.exclude(id__in=sorted(excluded))
-    if cohort_id is not None:
-        learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
-    ids = _ids(learners)
-    count = len(ids)
-    representative = learners.filter(id=ids[0]).first() if ids else None
+        if cohort_id is not None:
+            learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
+        ids = _ids(learners)
+        count = len(ids)
+        representative = learners.filter(id=ids[0]).first() if ids else None
+        stored = stored_block_types(course_key, types | {COURSE})
+        sums = counted_sums(
+            course_key,
+            stored,
+            ids,
+            earned=Sum("earned"),
+            possible=Sum("possible"),
+            rows=Count("id"),
+            completed=Count("id", filter=Q(percent__gte=1.0)),
+        )
     if representative is None:
         representative = viewer
     graph: CourseGraph | None = None
@@ -276,18 +294,6 @@ def get_course_stats(
         raise CourseNotFound(f"no course {course_key}")
     graph_possible: dict[str, float] = (
         dict(zip(graph.aggregator_keys, graph.possible, strict=True)) if graph is not None else {}
-    )
-
-    types = {name for name in block_types if name != COURSE}
-    stored = stored_block_types(course_key, types | {COURSE})
-    sums = counted_sums(
-        course_key,
-        stored,
-        ids,
-        earned=Sum("earned"),
-        possible=Sum("possible"),
-        rows=Count("id"),
-        completed=Count("id", filter=Q(percent__gte=1.0)),
     )
 
     course_rows = [sums[key] for key, name in stored.items() if name == COURSE and key in sums]
@@ -347,8 +353,14 @@ def get_mean(course_key: CourseKey) -> float:
     if cached is not None:
         return float(cached)
     adapter = get_adapter()
-    learners = adapter.enrolled_users(course_key)
     role_holders = adapter.role_holder_ids(course_key)
+    kept = counted_totals(course_key, [COURSE], role_holders)
+    if kept is not None:
+        total = sum(block["percent"] or 0.0 for block in kept.blocks.values())
+        mean = total / kept.learners if kept.learners > 0 else 0.0
+        cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
+        return mean
+    learners = adapter.enrolled_users(course_key)
     if role_holders:
         learners = learners.exclude(id__in=sorted(role_holders))
     ids = _ids(learners)

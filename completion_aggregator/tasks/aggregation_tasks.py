@@ -37,3 +37,14 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
         return {}
     result = api.aggregate_learners(key, list(usernames), force=force)
     return {"learners": result.learners, "stale_rows": result.stale_rows, "rows_written": result.rows_written}
+
+
+@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
+def build_statistics_totals(course_key: str) -> dict:
+    """Build a course's statistics totals from its enrollments and rows (idempotent)."""
+    key = _course_key(course_key)
+    if key is None:
+        return {}
+    from ..api.totals import rebuild
+
+    return {"course_key": str(key), "learners": rebuild(key).learners}

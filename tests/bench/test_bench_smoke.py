@@ -52,4 +52,5 @@ def test_benchmark_runs_and_reports_every_phase(tmp_path):
     assert set(twins) == {"20", "10"}  # the 1,000-learner twin only exists for larger runs
     assert all(figures["median_ms"] > 0 for figures in twins.values())
     assert results["phases"]["rest_stats_by_enrollment"]["same_queries_as_10_learners"] is True
+    assert results["phases"]["rest_stats_by_enrollment"]["kept_totals_agree"] is True
     assert results["table"] and "store all" in completed.stdout

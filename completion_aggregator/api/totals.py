@@ -1,0 +1,427 @@
+"""
+Running totals of the course statistics, kept exact by every writer (ADR 0009).
+
+A course's statistics are sums over its counted learners' Aggregator rows. Reading those
+rows costs time in proportion to the enrollment; the totals answer in a few queries
+whatever the enrollment. Three tables hold them:
+
+* ``CourseTotal``: one row per course. It is the lock that orders every change, it records
+  whether the totals are built, and it holds the number of counted learners.
+* ``CountedLearner``: the learners whose rows the totals hold. These are the learners whose
+  enrollment was active when last synced.
+* ``BlockTotal``: per (aggregation name, block), how many of those rows there are and the
+  sums of their earned, possible and percent, plus how many are complete.
+
+Every writer works inside one transaction. It locks the course's ``CourseTotal`` row
+(``SELECT … FOR UPDATE``) before it reads the learners or the totals, and it changes them
+only while it holds that lock:
+
+* :func:`record_changes`: the aggregation write path. It adds each written or deleted row's
+  new value minus its old value, for counted learners only.
+* :func:`sync_learners`: called after an enrollment change commits. It adds the stored rows
+  of learners who became active and takes out those of learners who left. It is idempotent,
+  so a repeated or late event does no harm.
+* :func:`remove_user`: called before a user is deleted, because their rows then vanish by
+  cascade.
+* :func:`rebuild`: starts again from the enrollments and the stored rows. Use it after
+  switching, or when :func:`check` finds drift, for example after rows were written outside
+  this app.
+
+Until a course is built, the statistics are computed from the rows
+(:mod:`completion_aggregator.api.stats`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, Q, Subquery, Sum
+from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
+
+from ..adapters import get_adapter
+from ..data import AggregateData
+from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
+from .rows import read_rows, stored_string
+
+log = logging.getLogger(__name__)
+
+#: Ids per ``IN (…)`` list: under SQLite's variable limit, and short statements elsewhere.
+ID_BATCH = 900
+#: The value columns of a BlockTotal, in the order of a delta.
+SUM_FIELDS = ("learners", "earned", "possible", "percent", "completed")
+#: Relative difference below which :func:`check` takes two float sums as equal.
+SUM_TOLERANCE = 1e-9
+
+Delta = list[Any]  # [learners, earned, possible, percent, completed], as SUM_FIELDS
+Deltas = dict[tuple[str, str], Delta]  # {(aggregation name, block key): delta}
+
+
+@dataclass(frozen=True)
+class CountedTotalsData:
+    """
+    What the statistics need from the totals, the excluded learners already taken out.
+
+    ``blocks`` maps block key to ``{"name", "rows", "earned", "possible", "percent", "completed"}``.
+    ``first_learner`` is the counted learner with the lowest id (the one whose view of the course
+    the statistics use), or None when no learner counts.
+    """
+
+    learners: int
+    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    first_learner: AbstractBaseUser | None = None
+
+
+# Locking and applying ------------------------------------------------------------------------
+
+
+def lock_course(course_key: CourseKey, create: bool) -> CourseTotal | None:
+    """
+    Lock the course's ``CourseTotal`` row for the rest of the transaction; None if absent.
+
+    ``create``: insert an unbuilt row first when there is none. Later writers then queue behind
+    it, and so does a rebuild. Call this inside ``transaction.atomic()``, before any other
+    read, so that on MariaDB/MySQL the transaction's snapshot starts after the lock.
+    """
+    row = CourseTotal.objects.select_for_update().filter(course_key=course_key).first()
+    if row is None and create:
+        CourseTotal.objects.bulk_create([CourseTotal(course_key=course_key)], ignore_conflicts=True)
+        row = CourseTotal.objects.select_for_update().get(course_key=course_key)
+    return row
+
+
+def add_value(deltas: Deltas, name: str, block_key: str, value: AggregateData, sign: int) -> None:
+    """Add (``sign`` 1) or take out (-1) one stored row's value into ``deltas``."""
+    delta = deltas.setdefault((name, str(block_key)), [0, 0.0, 0.0, 0.0, 0])
+    delta[0] += sign
+    delta[1] += sign * value.earned
+    delta[2] += sign * value.possible
+    delta[3] += sign * value.percent
+    delta[4] += sign if value.percent >= 1.0 else 0
+
+
+def apply_deltas(course_key: CourseKey, deltas: Deltas) -> None:
+    """
+    Add ``deltas`` to the course's block totals. The caller holds the course lock.
+
+    Two queries at most, plus an insert for blocks that have no total yet: the totals read
+    (locking, so the current values are read), then one update of all of them.
+    """
+    deltas = {key: delta for key, delta in deltas.items() if any(delta)}
+    if not deltas:
+        return
+    names = sorted({name for name, _key in deltas})
+    keys = sorted({key for _name, key in deltas})
+    current: dict[tuple[str, str], BlockTotal] = {}
+    for row_id, name, key, *sums in (
+        BlockTotal.objects.select_for_update()
+        .filter(course_key=course_key, aggregation_name__in=names, block_key__in=keys)
+        .annotate(raw_key=stored_string("block_key"))
+        .values_list("id", "aggregation_name", "raw_key", *SUM_FIELDS)
+    ):
+        current[(name, str(key))] = BlockTotal(id=row_id, **dict(zip(SUM_FIELDS, sums, strict=True)))
+    changed: list[BlockTotal] = []
+    new: list[BlockTotal] = []
+    for (name, key), delta in deltas.items():
+        row = current.get((name, key))
+        if row is None:
+            row = BlockTotal(course_key=course_key, aggregation_name=name, block_key=key)
+            new.append(row)
+        else:
+            changed.append(row)
+        for column, amount in zip(SUM_FIELDS, delta, strict=True):
+            setattr(row, column, (getattr(row, column) or 0) + amount)
+    if changed:
+        BlockTotal.objects.bulk_update(changed, SUM_FIELDS, batch_size=ID_BATCH)
+    if new:
+        BlockTotal.objects.bulk_create(new, batch_size=ID_BATCH)
+
+
+def _members(course_key: CourseKey, user_ids: Iterable[int], lock: bool) -> set[int]:
+    """Which of ``user_ids`` are counted learners of the course (a locking read: the current rows)."""
+    ids = sorted(set(user_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), ID_BATCH):
+        query = CountedLearner.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
+        if lock:
+            query = query.select_for_update()
+        found.update(query.values_list("user_id", flat=True))
+    return found
+
+
+def _rows_deltas(course_key: CourseKey, signs: dict[int, int]) -> Deltas:
+    """The deltas that add (sign 1) or take out (-1) every stored row of these learners."""
+    deltas: Deltas = {}
+    ids = sorted(signs)
+    for start in range(0, len(ids), ID_BATCH):
+        rows = Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
+        for user_id, value in read_rows(rows):
+            add_value(deltas, value.block_type, value.block_key, value, signs[user_id])
+    return deltas
+
+
+# The writers -------------------------------------------------------------------------------
+
+
+def record_changes(
+    course_key: CourseKey,
+    changes: Sequence[tuple[int, AggregateData | None, AggregateData | None]],
+) -> None:
+    """
+    Keep the totals in step with rows just written or deleted, inside the writing transaction.
+
+    ``changes``: ``(user id, new value or None if deleted, old value or None if inserted)``. Rows
+    of learners who are not counted change nothing. The course lock is taken even while the
+    totals are unbuilt, so that a rebuild waits for this transaction and sees its rows.
+
+    Raises:
+        django.db.DatabaseError: on database failure (the caller's transaction rolls back).
+    """
+    if not changes:
+        return
+    course = lock_course(course_key, create=True)
+    if course is None or course.built is None:
+        return
+    members = _members(course_key, {user_id for user_id, _new, _old in changes}, lock=True)
+    deltas: Deltas = {}
+    for user_id, new, old in changes:
+        if user_id not in members:
+            continue
+        if old is not None:
+            add_value(deltas, old.block_type, old.block_key, old, -1)
+        if new is not None:
+            # An update keeps the stored row's aggregation name: count the new value under it.
+            add_value(deltas, old.block_type if old is not None else new.block_type, new.block_key, new, 1)
+    apply_deltas(course_key, deltas)
+
+
+def sync_learners(course_key: CourseKey, user_ids: Iterable[int]) -> tuple[int, int]:
+    """
+    Count exactly the learners of ``user_ids`` whose enrollment is active now; returns (joined, left).
+
+    Call it after an enrollment change has committed. It runs in its own transaction. A learner
+    who became active is added along with their stored rows; a learner who left is taken out
+    with theirs. Nothing happens while the course's totals are unbuilt.
+
+    Raises:
+        django.db.DatabaseError: on database failure (nothing is changed).
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0, 0
+    with transaction.atomic():
+        course = lock_course(course_key, create=False)
+        if course is None or course.built is None:
+            return 0, 0
+        enrolled: set[int] = set()
+        learners = get_adapter().enrolled_users(course_key)
+        for start in range(0, len(ids), ID_BATCH):
+            enrolled.update(learners.filter(id__in=ids[start : start + ID_BATCH]).values_list("id", flat=True))
+        members = _members(course_key, ids, lock=True)
+        joining = sorted(enrolled - members)
+        leaving = sorted(members - enrolled)
+        if not joining and not leaving:
+            return 0, 0
+        _move(course, joining, leaving)
+    return len(joining), len(leaving)
+
+
+def remove_user(user_id: int) -> None:
+    """
+    Take a user out of every course's totals (before the user's deletion removes their rows).
+
+    It runs inside the deleting transaction.
+
+    Raises:
+        django.db.DatabaseError: on database failure (the deletion rolls back).
+    """
+    course_keys = sorted(
+        {str(key) for key in CountedLearner.objects.filter(user_id=user_id).values_list("course_key", flat=True)}
+    )
+    for course_key in course_keys:
+        with transaction.atomic():
+            key = CourseKey.from_string(course_key)
+            course = lock_course(key, create=False)
+            if course is not None and course.built is not None and _members(key, [user_id], lock=True):
+                _move(course, [], [user_id])
+
+
+def _move(course: CourseTotal, joining: Sequence[int], leaving: Sequence[int]) -> None:
+    """Add ``joining`` and take out ``leaving`` (with their rows). The caller holds the course lock."""
+    course_key = course.course_key
+    deltas = _rows_deltas(course_key, {**{uid: 1 for uid in joining}, **{uid: -1 for uid in leaving}})
+    CountedLearner.objects.bulk_create(
+        [CountedLearner(course_key=course_key, user_id=uid) for uid in joining], batch_size=ID_BATCH
+    )
+    for start in range(0, len(leaving), ID_BATCH):
+        CountedLearner.objects.filter(course_key=course_key, user_id__in=leaving[start : start + ID_BATCH]).delete()
+    CourseTotal.objects.filter(id=course.id).update(learners=F("learners") + len(joining) - len(leaving))
+    apply_deltas(course_key, deltas)
+
+
+def rebuild(course_key: CourseKey) -> CourseTotal:
+    """
+    Build the course's totals again from its active enrollments and stored rows; returns the course row.
+
+    This runs in one transaction and holds the course lock. Writers wait for it, and it waits for
+    them; it reads the rows once. It costs time in proportion to the enrollment (MariaDB, 10,000
+    learners: about a second).
+
+    Raises:
+        django.db.DatabaseError: on database failure (the previous totals are kept).
+    """
+    with transaction.atomic():
+        course = lock_course(course_key, create=True)
+        assert course is not None
+        CountedLearner.objects.filter(course_key=course_key).delete()
+        BlockTotal.objects.filter(course_key=course_key).delete()
+        ids, deltas = fresh_totals(course_key)
+        CountedLearner.objects.bulk_create(
+            [CountedLearner(course_key=course_key, user_id=uid) for uid in ids], batch_size=ID_BATCH
+        )
+        apply_deltas(course_key, deltas)
+        course.learners = len(ids)
+        course.built = timezone.now()
+        course.save(update_fields=["learners", "built", "modified"])
+    log.info("completion_aggregator: statistics totals of %s built (%d learners)", course_key, len(ids))
+    return course
+
+
+def fresh_totals(course_key: CourseKey) -> tuple[list[int], Deltas]:
+    """The active enrollments' ids and, per block, the sums of their stored rows, read from the tables."""
+    ids = sorted(get_adapter().enrolled_users(course_key).values_list("id", flat=True))
+    deltas: Deltas = {}
+    for start in range(0, len(ids), ID_BATCH):
+        for row in (
+            Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
+            .annotate(raw_key=stored_string("block_key"))
+            .values("aggregation_name", "raw_key")
+            .annotate(
+                rows=Count("id"),
+                sum_earned=Sum("earned"),
+                sum_possible=Sum("possible"),
+                sum_percent=Sum("percent"),
+                complete=Count("id", filter=Q(percent__gte=1.0)),
+            )
+            .order_by()
+        ):
+            delta = deltas.setdefault((row["aggregation_name"], str(row["raw_key"])), [0, 0.0, 0.0, 0.0, 0])
+            delta[0] += row["rows"]
+            delta[1] += row["sum_earned"] or 0.0
+            delta[2] += row["sum_possible"] or 0.0
+            delta[3] += row["sum_percent"] or 0.0
+            delta[4] += row["complete"]
+    return ids, deltas
+
+
+def check(course_key: CourseKey) -> list[str]:
+    """
+    How the course's kept totals differ from totals read afresh (empty: they agree, or are unbuilt).
+
+    Counts must match exactly. Float sums must match within a relative ``SUM_TOLERANCE``
+    (they gather rounding as they are added to). The check reads without locking, so writes
+    that run at the same time can show up as differences.
+    """
+    course = CourseTotal.objects.filter(course_key=course_key).first()
+    if course is None or course.built is None:
+        return []
+    ids, fresh = fresh_totals(course_key)
+    problems = []
+    if course.learners != len(ids):
+        problems.append(f"{course_key}: {course.learners} learners counted, {len(ids)} active enrollments")
+    members = CountedLearner.objects.filter(course_key=course_key).count()
+    if members != course.learners:
+        problems.append(f"{course_key}: {members} counted learner rows, the course row says {course.learners}")
+    kept: Deltas = {}
+    for name, key, *sums in (
+        BlockTotal.objects.filter(course_key=course_key)
+        .annotate(raw_key=stored_string("block_key"))
+        .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
+    ):
+        kept[(name, str(key))] = list(sums)
+    for block in sorted(set(kept) | set(fresh)):
+        mine = kept.get(block, [0, 0.0, 0.0, 0.0, 0])
+        right = fresh.get(block, [0, 0.0, 0.0, 0.0, 0])
+        for column, have, want in zip(SUM_FIELDS, mine, right, strict=True):
+            scale = max(1.0, abs(want))
+            if (column in ("learners", "completed") and have != want) or abs(have - want) > SUM_TOLERANCE * scale:
+                problems.append(f"{course_key} {block[1]}: {column} is {have}, the rows give {want}")
+    return problems
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+def counted_totals(
+    course_key: CourseKey, names: Iterable[str], excluded: Iterable[int] = ()
+) -> CountedTotalsData | None:
+    """
+    The built totals of ``names``' blocks, without the learners ``excluded``; None while unbuilt.
+
+    This takes four queries in one snapshot: the course row, the block totals, the excluded
+    learners who are counted, and the first remaining learner. If some excluded learners are
+    counted, one more query sums their rows to take them out. None of this depends on the
+    enrollment.
+    """
+    from .stats import block_sums
+
+    with transaction.atomic(savepoint=False):
+        learners = (
+            CourseTotal.objects.filter(course_key=course_key, built__isnull=False)
+            .values_list("learners", flat=True)
+            .first()
+        )
+        if learners is None:
+            return None
+        blocks: dict[str, dict[str, Any]] = {}
+        for name, key, rows, earned, possible, percent, completed in (
+            BlockTotal.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
+            .annotate(raw_key=stored_string("block_key"))
+            .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
+        ):
+            if rows:
+                blocks[str(key)] = {
+                    "name": name,
+                    "rows": rows,
+                    "earned": earned,
+                    "possible": possible,
+                    "percent": percent,
+                    "completed": completed,
+                }
+        left_out = sorted(_members(course_key, excluded, lock=False)) if excluded else []
+        if left_out and blocks:
+            for key, sums in block_sums(
+                course_key,
+                blocks,
+                left_out,
+                rows=Count("id"),
+                earned=Sum("earned"),
+                possible=Sum("possible"),
+                percent=Sum("percent"),
+                completed=Count("id", filter=Q(percent__gte=1.0)),
+            ).items():
+                mine = blocks[key]
+                for column, value in sums.items():
+                    mine[column] -= value or 0
+        first = CountedLearner.objects.filter(course_key=course_key).order_by("user_id").values("user_id")
+        if left_out:
+            first = first.exclude(user_id__in=left_out)
+        representative = get_user_model().objects.filter(id=Subquery(first[:1])).first()
+    return CountedTotalsData(learners=learners - len(left_out), blocks=blocks, first_learner=representative)
+
+
+def built_course_keys(course_keys: Iterable[str]) -> set[str]:
+    """Which of ``course_keys`` have built totals (one query)."""
+    keys = sorted(set(map(str, course_keys)))
+    return {
+        str(key)
+        for key in CourseTotal.objects.filter(course_key__in=keys, built__isnull=False).values_list(
+            "course_key", flat=True
+        )
+    }
