@@ -581,9 +581,8 @@ class Bench:
 
     def store_all(self) -> None:
         """aggregate_learners over every learner (whole-course stale rows) into an empty table."""
-        from completion_aggregator.models import Aggregator
-
         from completion_aggregator.api.totals import rebuild
+        from completion_aggregator.models import Aggregator
 
         log("store all aggregates into an empty table …")
         # The statistics' totals are kept from here on, as on a site where they are built: an

@@ -148,3 +148,29 @@ def test_course_activity_reactions_can_be_turned_off(published, settings, django
     with django_capture_on_commit_callbacks(execute=True):
         SignalHandler.course_published.send(sender=FakeModuleStore, course_key=COURSE)
     assert not StaleCompletion.objects.exists() and not Aggregator.objects.exists()
+
+
+def test_enrollment_events_keep_the_statistics_totals(published, django_capture_on_commit_callbacks):
+    from common.djangoapps.student.models import CourseEnrollment
+    from openedx_events.learning.signals import COURSE_UNENROLLMENT_COMPLETED
+
+    from completion_aggregator.api import totals
+    from completion_aggregator.models import CountedLearner, CourseTotal
+
+    ann, bob = make_user("ann"), make_user("bob")
+    enroll(ann, django_capture_on_commit_callbacks)
+    complete(ann, "html", "h1", django_capture_on_commit_callbacks)
+    totals.rebuild(COURSE)
+    enroll(bob, django_capture_on_commit_callbacks)  # COURSE_ENROLLMENT_CREATED → counted
+    assert CourseTotal.objects.get(course_key=COURSE).learners == 2
+    assert totals.check(COURSE) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        CourseEnrollment.unenroll(ann, COURSE)  # COURSE_ENROLLMENT_CHANGED, is_active False
+    assert list(CountedLearner.objects.values_list("user_id", flat=True)) == [bob.pk]
+    assert totals.check(COURSE) == []
+    # The unenrollment event, sent late or twice, changes nothing more.
+    enrollment = CourseEnrollment.get_enrollment(ann, COURSE)
+    with django_capture_on_commit_callbacks(execute=True):
+        COURSE_UNENROLLMENT_COMPLETED.send_event(enrollment=enrollment._event_data())
+    assert CourseTotal.objects.get(course_key=COURSE).learners == 1
+    assert totals.check(COURSE) == []

@@ -228,7 +228,7 @@ def sync_learners(course_key: CourseKey, user_ids: Iterable[int]) -> tuple[int, 
         leaving = sorted(members - enrolled)
         if not joining and not leaving:
             return 0, 0
-        _move(course, joining, leaving)
+        _move(course, course_key, joining, leaving)
     return len(joining), len(leaving)
 
 
@@ -249,12 +249,11 @@ def remove_user(user_id: int) -> None:
             key = CourseKey.from_string(course_key)
             course = lock_course(key, create=False)
             if course is not None and course.built is not None and _members(key, [user_id], lock=True):
-                _move(course, [], [user_id])
+                _move(course, key, [], [user_id])
 
 
-def _move(course: CourseTotal, joining: Sequence[int], leaving: Sequence[int]) -> None:
+def _move(course: CourseTotal, course_key: CourseKey, joining: Sequence[int], leaving: Sequence[int]) -> None:
     """Add ``joining`` and take out ``leaving`` (with their rows). The caller holds the course lock."""
-    course_key = course.course_key
     deltas = _rows_deltas(course_key, {**{uid: 1 for uid in joining}, **{uid: -1 for uid in leaving}})
     CountedLearner.objects.bulk_create(
         [CountedLearner(course_key=course_key, user_id=uid) for uid in joining], batch_size=ID_BATCH
@@ -403,12 +402,12 @@ def counted_totals(
                 rows=Count("id"),
                 earned=Sum("earned"),
                 possible=Sum("possible"),
-                percent=Sum("percent"),
+                percents=Sum("percent"),  # not "percent": the filter below must see the column
                 completed=Count("id", filter=Q(percent__gte=1.0)),
             ).items():
                 mine = blocks[key]
                 for column, value in sums.items():
-                    mine[column] -= value or 0
+                    mine["percent" if column == "percents" else column] -= value or 0
         first = CountedLearner.objects.filter(course_key=course_key).order_by("user_id").values("user_id")
         if left_out:
             first = first.exclude(user_id__in=left_out)

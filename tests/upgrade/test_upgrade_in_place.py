@@ -15,7 +15,8 @@ from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
 from completion_aggregator import api
-from completion_aggregator.models import Aggregator, StaleCompletion
+from completion_aggregator.api import totals
+from completion_aggregator.models import Aggregator, CourseTotal, StaleCompletion
 from tests.helpers import build_course, learner
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,6 +192,8 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert "0001_squashed_0007_aggregator_optional_completion" in applied
         assert "0008_add_lookup_indexes" in applied
         assert "0009_add_statistics_covering_index" in applied
+        assert "0010_add_statistics_totals" in applied
+        assert not CourseTotal.objects.exists()  # built later, by the service or the command
         assert Aggregator.objects.count() == inserted
         assert StaleCompletion.objects.filter(resolved=False).count() == 1
         with connection.cursor() as cursor:
@@ -226,6 +229,11 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert row.created == WHEN  # updated in place, not re-inserted
         untouched = Aggregator.objects.get(user=kept, aggregation_name="course")
         assert (untouched.earned, untouched.possible) == (3.0, 4.0)
+        # That run also queued the build of the course's statistics totals, from the peer's rows.
+        assert CourseTotal.objects.get(course_key=course_key).built is not None
+        assert totals.check(course_key) == []
+        stats = api.get_course_stats(course_key)
+        assert (stats.learners, stats.mean_completion.earned) == (2, 2.0)
 
         # Rolling back (docs/switching.rst) drops our indexes and keeps every row.
         rows = Aggregator.objects.count()
@@ -235,6 +243,12 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert "aggr_user_course_idx" not in indexes and "aggr_crs_block_user_vals_idx" not in indexes
         assert "aggr_name_user_course_idx" in indexes and "aggr_name_course_block_per_idx" in indexes
         assert Aggregator.objects.count() == rows
+        tables = set(connection.introspection.table_names())
+        assert not tables & {
+            "completion_aggregator_coursetotal",
+            "completion_aggregator_blocktotal",
+            "completion_aggregator_countedlearner",
+        }
     finally:
         # Leave the test database with our own schema for the tests that follow.
         call_command("migrate", "completion_aggregator", "zero", verbosity=0)

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("course_keys", nargs="*", metavar="COURSE_KEY")
         parser.add_argument("--all", action="store_true", help="every course with enrollments or aggregates")
-        parser.add_argument("--check", action="store_true", help="compare the kept totals with the rows; change nothing")
+        parser.add_argument(
+            "--check", action="store_true", help="compare the kept totals with the rows; change nothing"
+        )
 
     def handle(self, *args, **options):
         if bool(options["course_keys"]) == bool(options["all"]):

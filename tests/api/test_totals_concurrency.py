@@ -1,0 +1,145 @@
+"""
+The statistics' totals under concurrent writers (MariaDB row locks; runs in ``make test-mysql``).
+
+An aggregation is paused at the point where a race would hurt: after it has written a learner's
+rows but before it has taken the course lock, or while it holds that lock. Meanwhile a rebuild
+or an enrollment sync runs in another connection. Whatever the order, the totals must end
+equal to the rows.
+"""
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import override_settings
+
+from completion_aggregator import api
+from completion_aggregator.api import totals
+from completion_aggregator.models import CourseTotal
+from completion_aggregator.standalone.models import Enrollment
+from tests.helpers import build_course, complete, learner
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "mysql", reason="row locks: MariaDB tier (make test-mysql)"),
+]
+
+
+def _lock_waits() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+        return cursor.fetchone()[0]
+
+
+def _wait_for_lock_wait() -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _lock_waits():
+            return True
+        time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
+    return False
+
+
+def _paused_aggregation(course_key, username, after):
+    """Start aggregating ``username`` in a thread that stops after the first SQL ``after`` accepts."""
+    reached, go, errors = threading.Event(), threading.Event(), []
+
+    def pause(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not reached.is_set() and after(sql.lstrip().upper()):
+            reached.set()
+            go.wait(30)
+        return result
+
+    def run():
+        try:
+            with connections["default"].execute_wrapper(pause):
+                api.aggregate_learners(course_key, [username])
+        except Exception as exc:  # surfaced by the test
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert reached.wait(30), "the aggregation never reached its pause"
+    return thread, go, errors
+
+
+def _in_thread(function, *args):
+    errors = []
+
+    def run():
+        try:
+            function(*args)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _wrote_rows(sql: str) -> bool:
+    return sql.startswith("INSERT INTO `COMPLETION_AGGREGATOR_AGGREGATOR`")
+
+
+def _locked_course(sql: str) -> bool:
+    return "`COMPLETION_AGGREGATOR_COURSETOTAL`" in sql and sql.endswith("FOR UPDATE")
+
+
+@override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
+def test_a_rebuild_between_a_write_and_its_lock_still_counts_the_write():
+    course_key, leaves = build_course(shape=(1, 1, 1, 4))
+    alex = learner("alex", course_key)
+    complete(alex, leaves[0])
+    api.aggregate_learners(course_key, ["alex"])  # rows, and the unbuilt course row
+    complete(alex, leaves[1])
+    writer, go, errors = _paused_aggregation(course_key, "alex", _wrote_rows)
+    totals.rebuild(course_key)  # does not see the uncommitted rows; the writer has no lock yet
+    go.set()
+    writer.join(30)
+    assert not errors
+    assert CourseTotal.objects.get(course_key=course_key).built is not None
+    assert totals.check(course_key) == []
+
+
+@override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
+def test_an_enrollment_sync_between_a_write_and_its_lock_still_counts_the_write():
+    course_key, leaves = build_course(shape=(1, 1, 1, 4))
+    alex = learner("alex", course_key)
+    learner("sam", course_key)
+    complete(alex, leaves[0])
+    api.aggregate_learners(course_key, ["alex"])
+    Enrollment.objects.filter(user=alex).update(is_active=False)
+    totals.rebuild(course_key)  # alex is not counted
+    complete(alex, leaves[1])
+    writer, go, errors = _paused_aggregation(course_key, "alex", _wrote_rows)
+    Enrollment.objects.filter(user=alex).update(is_active=True)
+    assert totals.sync_learners(course_key, [alex.pk]) == (1, 0)  # adds the committed (older) rows
+    go.set()
+    writer.join(30)
+    assert not errors
+    assert totals.check(course_key) == []  # the writer, counting alex now, added the difference
+
+
+@override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
+def test_an_enrollment_sync_waits_for_a_writer_holding_the_course_lock():
+    course_key, leaves = build_course(shape=(1, 1, 1, 4))
+    alex = learner("alex", course_key)
+    complete(alex, leaves[0])
+    api.aggregate_learners(course_key, ["alex"])
+    totals.rebuild(course_key)
+    complete(alex, leaves[1])
+    writer, go, errors = _paused_aggregation(course_key, "alex", _locked_course)
+    Enrollment.objects.filter(user=alex).update(is_active=False)
+    syncer, sync_errors = _in_thread(totals.sync_learners, course_key, [alex.pk])
+    assert _wait_for_lock_wait()  # the sync queues behind the writer's course lock
+    go.set()
+    writer.join(30)
+    syncer.join(30)
+    assert not errors and not sync_errors
+    assert CourseTotal.objects.get(course_key=course_key).learners == 0
+    assert totals.check(course_key) == []  # the sync took out the rows the writer committed
