@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 from .conf import get_setting
 from .locks import cache_lock
@@ -45,7 +45,6 @@ def run_service(
         get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
     ):
-        built: set[str] = set()
         last_id = 0
         while summary.stale_rows < limit:
             size = min(batch_size, limit - summary.stale_rows)
@@ -73,7 +72,6 @@ def run_service(
                     summary.tasks += 1
                     summary.task_ids.append(result.id)
             summary.courses = len(courses)
-            _build_missing_totals(per_course, built, options)
             if progress:
                 progress(summary)
             if len(rows) < size:
@@ -81,19 +79,6 @@ def run_service(
             if delay_between_batches:
                 time.sleep(delay_between_batches)
     return summary
-
-
-def _build_missing_totals(courses: Iterable[str], built: set[str], options: dict) -> None:
-    """Queue a build of the statistics totals, after the aggregation tasks, for courses that have none."""
-    from .api.totals import built_course_keys
-    from .tasks.aggregation_tasks import build_statistics_totals
-
-    wanted = sorted(set(courses) - built)
-    if not wanted:
-        return
-    built.update(wanted)
-    for course_key in sorted(set(wanted) - built_course_keys(wanted)):
-        build_statistics_totals.apply_async(args=(course_key,), **options)
 
 
 def run_cleanup(batch_size: int = 900) -> int:

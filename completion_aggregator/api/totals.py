@@ -187,6 +187,7 @@ def record_changes(
         return
     course = lock_course(course_key, create=True)
     if course is None or course.built is None:
+        _build_after_commit(course_key)
         return
     members = _members(course_key, {user_id for user_id, _new, _old in changes}, lock=True)
     deltas: Deltas = {}
@@ -199,6 +200,14 @@ def record_changes(
             # An update keeps the stored row's aggregation name: count the new value under it.
             add_value(deltas, old.block_type if old is not None else new.block_type, new.block_key, new, 1)
     apply_deltas(course_key, deltas)
+
+
+def _build_after_commit(course_key: CourseKey) -> None:
+    """Queue the build of a course's totals once this transaction commits (the task skips built courses)."""
+    from ..tasks.aggregation_tasks import build_statistics_totals
+
+    key = str(course_key)
+    transaction.on_commit(lambda: build_statistics_totals.apply_async(args=(key,), kwargs={"only_missing": True}))
 
 
 def sync_learners(course_key: CourseKey, user_ids: Iterable[int]) -> tuple[int, int]:

@@ -40,11 +40,18 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
 
 
 @shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
-def build_statistics_totals(course_key: str) -> dict:
-    """Build a course's statistics totals from its enrollments and rows (idempotent)."""
+def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict:
+    """
+    Build a course's statistics totals from its enrollments and rows.
+
+    ``only_missing``: skip a course whose totals are built already (the write path queues
+    this for each change to an unbuilt course, so several may arrive).
+    """
     key = _course_key(course_key)
     if key is None:
         return {}
-    from ..api.totals import rebuild
+    from ..api.totals import built_course_keys, rebuild
 
+    if only_missing and built_course_keys([str(key)]):
+        return {"course_key": str(key), "skipped": True}
     return {"course_key": str(key), "learners": rebuild(key).learners}

@@ -161,6 +161,7 @@ def test_a_cohort_is_computed_from_the_rows(course):
     assert result.learners == 1 and result.mean_completion.earned == pytest.approx(4.0)
 
 
+@override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
 def test_an_unbuilt_course_is_computed_from_the_rows_and_keeps_nothing(django_capture_on_commit_callbacks):
     course_key, leaves = build_course()
     alex = learner("alex", course_key)
@@ -219,15 +220,30 @@ def test_the_command_rejects_bad_arguments(args, message):
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
-def test_the_service_builds_totals_for_courses_that_have_none():
+def test_the_first_change_to_an_unbuilt_course_queues_its_build(django_capture_on_commit_callbacks):
     course_key, leaves = build_course()
     alex = learner("alex", course_key)
     complete(alex, leaves[0])  # queued, not aggregated (asynchronous mode)
     from completion_aggregator.batch import run_service
 
-    run_service()  # eager Celery: the aggregation tasks, then the build
-    assert CourseTotal.objects.get(course_key=course_key).built is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        run_service()  # eager Celery: the aggregation task, then, after its commit, the build
+    built = CourseTotal.objects.get(course_key=course_key).built
+    assert built is not None
     assert_kept(course_key)
     complete(alex, leaves[1])
-    run_service()  # built already: no second build
+    with django_capture_on_commit_callbacks(execute=True):
+        run_service()  # built already: kept by the write path, no second build
+    assert CourseTotal.objects.get(course_key=course_key).built == built
     assert_kept(course_key)
+
+
+def test_a_queued_build_skips_a_course_built_meanwhile(course):
+    course_key, _leaves, _users = course
+    from completion_aggregator.tasks.aggregation_tasks import build_statistics_totals
+
+    built = CourseTotal.objects.get(course_key=course_key).built
+    assert build_statistics_totals(str(course_key), only_missing=True) == {"course_key": str(course_key), "skipped": True}
+    assert CourseTotal.objects.get(course_key=course_key).built == built
+    assert build_statistics_totals(str(course_key))["learners"] == 4
+    assert build_statistics_totals("not a key") == {}
