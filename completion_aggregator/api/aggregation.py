@@ -30,7 +30,7 @@ from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
 from .rows import VALUE_FIELDS, raw_block_key
-from .totals import record_changes
+from .totals import ensure_course, record_changes
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def aggregate_learners(
     )
     if not candidates:
         return result
+    ensure_course(course_key)  # the statistics' lock row, outside the transaction (api/totals.py)
     with transaction.atomic():
         _store(course_key, candidates, result)
     return result

@@ -96,6 +96,16 @@ def lock_course(course_key: CourseKey, create: bool) -> CourseTotal | None:
     return row
 
 
+def ensure_course(course_key: CourseKey) -> None:
+    """
+    Make sure the course has its ``CourseTotal`` row; call it *before* opening the writing transaction.
+
+    Created in its own short transaction: two transactions that each found the row missing
+    and inserted it under ``SELECT … FOR UPDATE`` would deadlock on MariaDB's gap locks.
+    """
+    CourseTotal.objects.get_or_create(course_key=course_key)
+
+
 def add_value(deltas: Deltas, name: str, block_key: str, value: AggregateData, sign: int) -> None:
     """Add (``sign`` 1) or take out (-1) one stored row's value into ``deltas``."""
     delta = deltas.setdefault((name, str(block_key)), [0, 0.0, 0.0, 0.0, 0])
