@@ -33,6 +33,7 @@ Until a course is built, the statistics are computed from the rows
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,10 +41,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..data import AggregateData
@@ -76,6 +77,10 @@ class CountedTotalsData:
     learners: int
     blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     first_learner: AbstractBaseUser | None = None
+
+
+#: Block keys parsed once per process (the key field re-parses every string it saves).
+_usage_key = functools.lru_cache(maxsize=16384)(UsageKey.from_string)
 
 
 # Locking and applying ------------------------------------------------------------------------
@@ -120,37 +125,33 @@ def apply_deltas(course_key: CourseKey, deltas: Deltas) -> None:
     """
     Add ``deltas`` to the course's block totals. The caller holds the course lock.
 
-    Two queries at most, plus an insert for blocks that have no total yet: the totals read
-    (locking, so the current values are read), then one update of all of them.
+    Two statements: the totals read with a locking read (the current values), then one upsert
+    of the new sums keyed by (course, aggregation name, block). Blocks without a total yet are
+    inserted by the same statement. No other transaction can insert one meanwhile, because
+    every writer holds the course lock. ``bulk_update`` was measured at 0.13 s a chunk for 85
+    blocks (its CASE expressions); the upsert costs a few milliseconds.
     """
     deltas = {key: delta for key, delta in deltas.items() if any(delta)}
     if not deltas:
         return
     names = sorted({name for name, _key in deltas})
-    keys = sorted({key for _name, key in deltas})
-    current: dict[tuple[str, str], BlockTotal] = {}
-    for row_id, name, key, *sums in (
+    current: dict[tuple[str, str], list[Any]] = {}
+    for name, key, *sums in (  # every block of these names: a few dozen rows, no key to parse
         BlockTotal.objects.select_for_update()
-        .filter(course_key=course_key, aggregation_name__in=names, block_key__in=keys)
+        .filter(course_key=course_key, aggregation_name__in=names)
         .annotate(raw_key=stored_string("block_key"))
-        .values_list("id", "aggregation_name", "raw_key", *SUM_FIELDS)
+        .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
     ):
-        current[(name, str(key))] = BlockTotal(id=row_id, **dict(zip(SUM_FIELDS, sums, strict=True)))
-    changed: list[BlockTotal] = []
-    new: list[BlockTotal] = []
-    for (name, key), delta in deltas.items():
-        row = current.get((name, key))
-        if row is None:
-            row = BlockTotal(course_key=course_key, aggregation_name=name, block_key=key)
-            new.append(row)
-        else:
-            changed.append(row)
-        for column, amount in zip(SUM_FIELDS, delta, strict=True):
-            setattr(row, column, (getattr(row, column) or 0) + amount)
-    if changed:
-        BlockTotal.objects.bulk_update(changed, SUM_FIELDS, batch_size=ID_BATCH)
-    if new:
-        BlockTotal.objects.bulk_create(new, batch_size=ID_BATCH)
+        current[(name, str(key))] = sums
+    rows = []
+    for (name, key), delta in sorted(deltas.items()):
+        have = current.get((name, key), [0, 0.0, 0.0, 0.0, 0])
+        sums = {column: old + amount for column, old, amount in zip(SUM_FIELDS, have, delta, strict=True)}
+        rows.append(BlockTotal(course_key=course_key, aggregation_name=name, block_key=_usage_key(key), **sums))
+    upsert: dict[str, Any] = {"update_conflicts": True, "update_fields": list(SUM_FIELDS), "batch_size": ID_BATCH}
+    if connection.features.supports_update_conflicts_with_target:
+        upsert["unique_fields"] = ["course_key", "aggregation_name", "block_key"]
+    BlockTotal.objects.bulk_create(rows, **upsert)
 
 
 def _members(course_key: CourseKey, user_ids: Iterable[int], lock: bool) -> set[int]:
