@@ -47,11 +47,6 @@ class Aggregator(TimeStampedModel):
                 name="aggr_name_course_block_per_idx",
             ),
             models.Index(fields=["user", "course_key"], name="aggr_user_course_idx"),
-            # Covers the statistics' sums per block over enrolled learners (api/stats.py).
-            models.Index(
-                fields=["course_key", "block_key", "user", "earned", "possible", "percent"],
-                name="aggr_crs_block_user_vals_idx",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -1,22 +1,26 @@
 """
-Course statistics from stored Aggregator rows, as database aggregates (never a row per learner in Python).
+Course statistics computed from the stored Aggregator rows with database aggregates, never a row per learner in Python.
 
-Every statistic counts the course's active enrollments (optionally fewer: roles left out, one
-cohort); learners without a stored row count as 0. Whatever the enrollment, each costs the
-same few queries, all answered from indexes (see docs/decisions/0008-statistics-from-a-covering-index.rst):
+Courses whose running totals are built are answered from them (:mod:`.totals`, ADR 0009).
+This module also computes every statistic from the rows: for courses not built yet, for a
+cohort, and for the report's histogram.
+
+Every statistic counts the course's active enrollments, or fewer: roles left out, one
+cohort. Learners without a stored row count as 0. Whatever the enrollment, each statistic
+costs the same few queries:
 
 1. the counted learners' ids;
-2. the stored block keys of the wanted aggregation names (a loose scan of
-   ``aggr_name_course_block_per_idx``: one entry per block, not per learner);
-3. the learners who have rows for those blocks (:func:`counted_sums`), then
-4. the sums per block key from the covering index ``aggr_crs_block_user_vals_idx``
-   (course_key, block_key, user, earned, possible, percent): over every stored row minus the
-   rows of learners who do not count, or over the counted learners when they are few.
+2. the stored block keys of the wanted aggregation names: a loose scan of
+   ``aggr_name_course_block_per_idx``, one entry per block, not per learner;
+3. the learners who have rows for those blocks, read from the unique key;
+4. the sums per block: over every stored row minus the rows of learners who do not count,
+   or over the counted learners directly when they are few (:func:`counted_sums`).
 
-The table's rows themselves are never read: they are scattered by learner, and reading a
-chapter's rows for 10,000 learners meant reading most of the table. The covering index
-cannot also hold ``aggregation_name`` (MariaDB/MySQL cap an index at 3,072 bytes and three
-``varchar(255)`` utf8mb4 columns take 3,060), hence the block keys first.
+Sums of ``percent`` alone (the mean, the histogram) are read from
+``aggr_name_course_block_per_idx`` (course_key, aggregation_name, block_key, percent) without
+touching the table's rows. Sums of ``earned`` and ``possible`` read the rows. ADR 0008 once
+added a covering index for them; ADR 0009 removed it, because the running totals serve those
+sums and the index cost every write.
 """
 
 from __future__ import annotations
@@ -121,10 +125,17 @@ def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str,
 
 
 def block_sums_query(
-    course_key: CourseKey, block_keys: Sequence[str], user_ids: Sequence[int] | None, **aggregates: Any
+    course_key: CourseKey,
+    block_keys: Sequence[str],
+    user_ids: Sequence[int] | None,
+    names: Iterable[str] = (),
+    **aggregates: Any,
 ) -> QuerySet[Any]:
     """
     The query grouping the rows of ``block_keys`` by block (unevaluated: tests read its plan).
+
+    ``names``: the blocks' aggregation names. They are redundant with the keys, but with them
+    a sum of ``percent`` alone is answered from ``aggr_name_course_block_per_idx``.
 
     ``user_ids``: only these learners' rows (None: every row). The learners are a list of
     ids, not a subquery: MariaDB turns ``user_id IN (SELECT …)`` into a join driven by the
@@ -132,6 +143,8 @@ def block_sums_query(
     learners against 0.1 s for the list, measured).
     """
     rows = Aggregator.objects.filter(course_key=course_key, block_key__in=block_keys)
+    if names:
+        rows = rows.filter(aggregation_name__in=sorted(set(names)))
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
     return rows.annotate(raw_key=stored_string("block_key")).values("raw_key").annotate(**aggregates).order_by()
@@ -149,7 +162,11 @@ def _combine(found: dict[str, dict[str, Any]], rows: Iterable[Any], sign: int = 
 
 
 def block_sums(
-    course_key: CourseKey, block_keys: Iterable[str], user_ids: Sequence[int], **aggregates: Any
+    course_key: CourseKey,
+    block_keys: Iterable[str],
+    user_ids: Sequence[int],
+    names: Iterable[str] = (),
+    **aggregates: Any,
 ) -> dict[str, dict[str, Any]]:
     """
     ``{block key: {aggregate name: value}}`` over the rows of ``user_ids`` for ``block_keys``.
@@ -161,7 +178,7 @@ def block_sums(
     keys = sorted(set(block_keys))
     if not keys or not user_ids:
         return {}
-    return _add_batches({}, course_key, keys, user_ids, 1, aggregates)
+    return _add_batches({}, course_key, keys, user_ids, 1, names, aggregates)
 
 
 def _add_batches(
@@ -170,17 +187,23 @@ def _add_batches(
     keys: Sequence[str],
     user_ids: Sequence[int],
     sign: int,
+    names: Iterable[str],
     aggregates: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """Add (or, ``sign`` -1, subtract) the sums of ``user_ids``' rows, a statement per batch of ids."""
     batch = _ids_per_statement(len(keys))
     for start in range(0, len(user_ids), batch):
-        _combine(found, block_sums_query(course_key, keys, user_ids[start : start + batch], **aggregates), sign)
+        query = block_sums_query(course_key, keys, user_ids[start : start + batch], names, **aggregates)
+        _combine(found, query, sign)
     return found
 
 
 def counted_sums(
-    course_key: CourseKey, block_keys: Iterable[str], user_ids: Sequence[int], **aggregates: Any
+    course_key: CourseKey,
+    block_keys: Iterable[str],
+    user_ids: Sequence[int],
+    names: Iterable[str] = (),
+    **aggregates: Any,
 ) -> dict[str, dict[str, Any]]:
     """
     :func:`block_sums` over the learners ``user_ids``, read the cheaper way for the database.
@@ -202,9 +225,9 @@ def counted_sums(
     )
     counted = set(user_ids)
     if 2 * len(counted & with_rows) < len(with_rows):
-        return block_sums(course_key, keys, sorted(counted & with_rows), **aggregates)
-    totals = _combine({}, block_sums_query(course_key, keys, None, **aggregates))
-    return _add_batches(totals, course_key, keys, sorted(with_rows - counted), -1, aggregates)
+        return block_sums(course_key, keys, sorted(counted & with_rows), names, **aggregates)
+    totals = _combine({}, block_sums_query(course_key, keys, None, names, **aggregates))
+    return _add_batches(totals, course_key, keys, sorted(with_rows - counted), -1, names, aggregates)
 
 
 def _ids_per_statement(other_parameters: int) -> int:
@@ -280,6 +303,7 @@ def get_course_stats(
             course_key,
             stored,
             ids,
+            set(stored.values()),
             earned=Sum("earned"),
             possible=Sum("possible"),
             rows=Count("id"),
@@ -367,7 +391,7 @@ def get_mean(course_key: CourseKey) -> float:
     count = len(ids)
     total = 0.0
     if count:
-        sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, total=Sum("percent"))
+        sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], total=Sum("percent"))
         total = sum(row["total"] or 0.0 for row in sums.values())
     mean = total / count if count else 0.0
     cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
@@ -392,7 +416,7 @@ def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int
         low = Q(percent__gte=index / bins) if index else Q()
         high = Q(percent__lt=(index + 1) / bins) if index < bins - 1 else Q()
         buckets[f"bin{index}"] = Count("id", filter=low & high) if (index or index < bins - 1) else Count("id")
-    sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, **buckets)
+    sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], **buckets)
     counts = [sum(int(row[f"bin{index}"] or 0) for row in sums.values()) for index in range(bins)]
     counts[0] += max(0, count - sum(counts))
     return tuple(counts)
