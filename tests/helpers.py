@@ -70,3 +70,12 @@ def complete(user, block_key: UsageKey, value: float = 1.0, modified: Optional[d
     """Record a completion through edx-completion's documented write path."""
     obj, _created = BlockCompletion.objects.submit_completion(user=user, block_key=block_key, completion=value)
     return obj
+
+
+def innodb_lock_waits() -> int:
+    """How many MariaDB transactions wait for a row lock now (``INNODB_TRX``)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+        return cursor.fetchone()[0]

@@ -13,18 +13,12 @@ from django.test.utils import override_settings
 
 from completion_aggregator import api
 from completion_aggregator.models import Aggregator, StaleCompletion
-from tests.helpers import build_course, complete, learner
+from tests.helpers import build_course, complete, innodb_lock_waits, learner
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "mysql", reason="row locks: MariaDB tier (make test-mysql)"),
 ]
-
-
-def _lock_waits() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
-        return cursor.fetchone()[0]
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
@@ -66,9 +60,9 @@ def test_concurrent_runs_for_one_enrollment_serialise_and_count_everything():
     thread_b = threading.Thread(target=run_b)
     thread_b.start()
     deadline = time.monotonic() + 30
-    while _lock_waits() == 0 and time.monotonic() < deadline:
+    while innodb_lock_waits() == 0 and time.monotonic() < deadline:
         time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
-    assert _lock_waits() == 1  # B waits for A's locked stale rows
+    assert innodb_lock_waits() == 1  # B waits for A's locked stale rows
     a_may_go.set()
     thread_a.join(30)
     thread_b.join(30)

@@ -17,7 +17,7 @@ from completion_aggregator import api
 from completion_aggregator.api import totals
 from completion_aggregator.models import CourseTotal
 from completion_aggregator.standalone.models import Enrollment
-from tests.helpers import build_course, complete, learner
+from tests.helpers import build_course, complete, innodb_lock_waits, learner
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,16 +25,10 @@ pytestmark = [
 ]
 
 
-def _lock_waits() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
-        return cursor.fetchone()[0]
-
-
 def _wait_for_lock_wait() -> bool:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if _lock_waits():
+        if innodb_lock_waits():
             return True
         time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
     return False
