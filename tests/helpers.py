@@ -79,3 +79,61 @@ def innodb_lock_waits() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
         return cursor.fetchone()[0]
+
+
+def paused_aggregation(course_key, username: str, after):
+    """
+    Aggregate ``username`` in a thread that stops right after the first SQL ``after`` accepts.
+
+    ``after`` gets the statement stripped and upper-cased. Returns the thread, the event that
+    lets it go on, and the list its errors land in (MariaDB concurrency tests).
+    """
+    import threading
+
+    from django.db import connections
+
+    from completion_aggregator import api
+
+    reached, go, errors = threading.Event(), threading.Event(), []
+
+    def pause(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not reached.is_set() and after(sql.lstrip().upper()):
+            reached.set()
+            go.wait(30)
+        return result
+
+    def run():
+        try:
+            with connections["default"].execute_wrapper(pause):
+                api.aggregate_learners(course_key, [username])
+        except Exception as exc:  # surfaced by the test
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert reached.wait(30), "the aggregation never reached its pause"
+    return thread, go, errors
+
+
+def in_thread(function, *args):
+    """Run ``function(*args)`` in a thread with its own connection; returns the thread and its errors."""
+    import threading
+
+    from django.db import connections
+
+    errors: list = []
+
+    def run():
+        try:
+            function(*args)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors

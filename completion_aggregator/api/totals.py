@@ -60,6 +60,22 @@ SUM_FIELDS = ("learners", "earned", "possible", "percent", "completed")
 #: Relative difference below which :func:`check` takes two float sums as equal.
 SUM_TOLERANCE = 1e-9
 
+def row_sums() -> dict[str, Any]:
+    """
+    The aggregates that give a block's totals from Aggregator rows, named ``sum_<SUM_FIELDS column>``.
+
+    The prefix keeps each name apart from the columns: a ``percent`` annotation would hide the
+    column from the ``completed`` filter.
+    """
+    return {
+        "sum_learners": Count("id"),
+        "sum_earned": Sum("earned"),
+        "sum_possible": Sum("possible"),
+        "sum_percent": Sum("percent"),
+        "sum_completed": Count("id", filter=Q(percent__gte=1.0)),
+    }
+
+
 Delta = list[Any]  # [learners, earned, possible, percent, completed], as SUM_FIELDS
 Deltas = dict[tuple[str, str], Delta]  # {(aggregation name, block key): delta}
 
@@ -321,21 +337,14 @@ def fresh_totals(course_key: CourseKey) -> tuple[list[int], Deltas]:
             Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
             .annotate(raw_key=stored_string("block_key"))
             .values("aggregation_name", "raw_key")
-            .annotate(
-                rows=Count("id"),
-                sum_earned=Sum("earned"),
-                sum_possible=Sum("possible"),
-                sum_percent=Sum("percent"),
-                complete=Count("id", filter=Q(percent__gte=1.0)),
-            )
+            .annotate(**row_sums())
+            .values_list("aggregation_name", "raw_key", *(f"sum_{column}" for column in SUM_FIELDS))
             .order_by()
         ):
-            delta = deltas.setdefault((row["aggregation_name"], str(row["raw_key"])), [0, 0.0, 0.0, 0.0, 0])
-            delta[0] += row["rows"]
-            delta[1] += row["sum_earned"] or 0.0
-            delta[2] += row["sum_possible"] or 0.0
-            delta[3] += row["sum_percent"] or 0.0
-            delta[4] += row["complete"]
+            name, key, *sums = row
+            delta = deltas.setdefault((name, str(key)), [0, 0.0, 0.0, 0.0, 0])
+            for index, value in enumerate(sums):
+                delta[index] += value or 0
     return ids, deltas
 
 
@@ -415,19 +424,11 @@ def counted_totals(
                 }
         left_out = sorted(_members(course_key, excluded, lock=False)) if excluded else []
         if left_out and blocks:
-            for key, sums in block_sums(
-                course_key,
-                blocks,
-                left_out,
-                rows=Count("id"),
-                earned=Sum("earned"),
-                possible=Sum("possible"),
-                percents=Sum("percent"),  # not "percent": the filter below must see the column
-                completed=Count("id", filter=Q(percent__gte=1.0)),
-            ).items():
+            for key, sums in block_sums(course_key, blocks, left_out, **row_sums()).items():
                 mine = blocks[key]
-                for column, value in sums.items():
-                    mine["percent" if column == "percents" else column] -= value or 0
+                for name, value in sums.items():
+                    column = name.removeprefix("sum_")
+                    mine["rows" if column == "learners" else column] -= value or 0
         first = CountedLearner.objects.filter(course_key=course_key).order_by("user_id").values("user_id")
         if left_out:
             first = first.exclude(user_id__in=left_out)
@@ -435,12 +436,6 @@ def counted_totals(
     return CountedTotalsData(learners=learners - len(left_out), blocks=blocks, first_learner=representative)
 
 
-def built_course_keys(course_keys: Iterable[str]) -> set[str]:
-    """Which of ``course_keys`` have built totals (one query)."""
-    keys = sorted(set(map(str, course_keys)))
-    return {
-        str(key)
-        for key in CourseTotal.objects.filter(course_key__in=keys, built__isnull=False).values_list(
-            "course_key", flat=True
-        )
-    }
+def is_built(course_key: CourseKey) -> bool:
+    """Whether the course's totals are built (one query)."""
+    return CourseTotal.objects.filter(course_key=course_key, built__isnull=False).exists()

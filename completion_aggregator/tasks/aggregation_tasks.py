@@ -50,8 +50,8 @@ def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict
     key = _course_key(course_key)
     if key is None:
         return {}
-    from ..api.totals import built_course_keys, rebuild
+    from ..api.totals import is_built, rebuild
 
-    if only_missing and built_course_keys([str(key)]):
+    if only_missing and is_built(key):
         return {"course_key": str(key), "skipped": True}
     return {"course_key": str(key), "learners": rebuild(key).learners}

@@ -4,16 +4,15 @@ Two aggregations of one enrollment at once (MariaDB: row locks; runs in ``make t
 Run A reads the completions, then a completion commits, then run B starts and must wait for
 A's locks; B then reads after A's commit, so the final rows count everything.
 """
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import override_settings
 
 from completion_aggregator import api
 from completion_aggregator.models import Aggregator, StaleCompletion
-from tests.helpers import build_course, complete, innodb_lock_waits, learner
+from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, learner, paused_aggregation
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -26,39 +25,11 @@ def test_concurrent_runs_for_one_enrollment_serialise_and_count_everything():
     course_key, leaves = build_course(shape=(1, 1, 1, 4))
     alex = learner("alex", course_key)
     complete(alex, leaves[0])
-    a_has_read, a_may_go = threading.Event(), threading.Event()
-    errors = []
-
-    def run_a():
-        def pause_after_completions(execute, sql, params, many, context):
-            result = execute(sql, params, many, context)
-            if "completion_aggregator_aggregator" in sql and sql.lstrip().upper().startswith("SELECT"):
-                a_has_read.set()
-                a_may_go.wait(30)
-            return result
-
-        try:
-            with connections["default"].execute_wrapper(pause_after_completions):
-                api.aggregate_learners(course_key, ["alex"])
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections["default"].close()
-
-    def run_b():
-        try:
-            api.aggregate_learners(course_key, ["alex"])
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections["default"].close()
-
-    thread_a = threading.Thread(target=run_a)
-    thread_a.start()
-    assert a_has_read.wait(30)
+    thread_a, a_may_go, errors = paused_aggregation(  # A has read the stored rows, then waits
+        course_key, "alex", lambda sql: sql.startswith("SELECT") and "COMPLETION_AGGREGATOR_AGGREGATOR" in sql
+    )
     complete(alex, leaves[1])  # commits while A holds its (older) snapshot
-    thread_b = threading.Thread(target=run_b)
-    thread_b.start()
+    thread_b, b_errors = in_thread(api.aggregate_learners, course_key, ["alex"])
     deadline = time.monotonic() + 30
     while innodb_lock_waits() == 0 and time.monotonic() < deadline:
         time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
@@ -66,7 +37,7 @@ def test_concurrent_runs_for_one_enrollment_serialise_and_count_everything():
     a_may_go.set()
     thread_a.join(30)
     thread_b.join(30)
-    assert not errors
+    assert not errors and not b_errors
     row = Aggregator.objects.get(user=alex, aggregation_name="course")
     assert (row.earned, row.possible) == (2.0, 4.0)
     assert not StaleCompletion.objects.filter(resolved=False).exists()

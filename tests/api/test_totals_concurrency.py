@@ -6,18 +6,17 @@ rows but before it has taken the course lock, or while it holds that lock. Meanw
 or an enrollment sync runs in another connection. Whatever the order, the totals must end
 equal to the rows.
 """
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import override_settings
 
 from completion_aggregator import api
 from completion_aggregator.api import totals
 from completion_aggregator.models import CourseTotal
 from completion_aggregator.standalone.models import Enrollment
-from tests.helpers import build_course, complete, innodb_lock_waits, learner
+from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, learner, paused_aggregation
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,48 +31,6 @@ def _wait_for_lock_wait() -> bool:
             return True
         time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
     return False
-
-
-def _paused_aggregation(course_key, username, after):
-    """Start aggregating ``username`` in a thread that stops after the first SQL ``after`` accepts."""
-    reached, go, errors = threading.Event(), threading.Event(), []
-
-    def pause(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        if not reached.is_set() and after(sql.lstrip().upper()):
-            reached.set()
-            go.wait(30)
-        return result
-
-    def run():
-        try:
-            with connections["default"].execute_wrapper(pause):
-                api.aggregate_learners(course_key, [username])
-        except Exception as exc:  # surfaced by the test
-            errors.append(exc)
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert reached.wait(30), "the aggregation never reached its pause"
-    return thread, go, errors
-
-
-def _in_thread(function, *args):
-    errors = []
-
-    def run():
-        try:
-            function(*args)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
 
 
 def _wrote_rows(sql: str) -> bool:
@@ -91,7 +48,7 @@ def test_a_rebuild_between_a_write_and_its_lock_still_counts_the_write():
     complete(alex, leaves[0])
     api.aggregate_learners(course_key, ["alex"])  # rows, and the unbuilt course row
     complete(alex, leaves[1])
-    writer, go, errors = _paused_aggregation(course_key, "alex", _wrote_rows)
+    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)
     totals.rebuild(course_key)  # does not see the uncommitted rows; the writer has no lock yet
     go.set()
     writer.join(30)
@@ -110,7 +67,7 @@ def test_an_enrollment_sync_between_a_write_and_its_lock_still_counts_the_write(
     Enrollment.objects.filter(user=alex).update(is_active=False)
     totals.rebuild(course_key)  # alex is not counted
     complete(alex, leaves[1])
-    writer, go, errors = _paused_aggregation(course_key, "alex", _wrote_rows)
+    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)
     Enrollment.objects.filter(user=alex).update(is_active=True)
     assert totals.sync_learners(course_key, [alex.pk]) == (1, 0)  # adds the committed (older) rows
     go.set()
@@ -127,9 +84,9 @@ def test_an_enrollment_sync_waits_for_a_writer_holding_the_course_lock():
     api.aggregate_learners(course_key, ["alex"])
     totals.rebuild(course_key)
     complete(alex, leaves[1])
-    writer, go, errors = _paused_aggregation(course_key, "alex", _locked_course)
+    writer, go, errors = paused_aggregation(course_key, "alex", _locked_course)
     Enrollment.objects.filter(user=alex).update(is_active=False)
-    syncer, sync_errors = _in_thread(totals.sync_learners, course_key, [alex.pk])
+    syncer, sync_errors = in_thread(totals.sync_learners, course_key, [alex.pk])
     assert _wait_for_lock_wait()  # the sync queues behind the writer's course lock
     go.set()
     writer.join(30)
