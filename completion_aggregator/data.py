@@ -22,12 +22,19 @@ class CompletionMode(str, enum.Enum):
 
 @dataclass(frozen=True)
 class BlockData:
-    """One block of a course structure as the host LMS shows it to one learner."""
+    """
+    One block of a course structure as the host LMS shows it to one learner.
+
+    ``locked``: the host keeps the block in the learner's tree but denies access to it (an
+    access-denied message of a user partition or of content type gating); it still counts in
+    ``possible`` (ADR 0011), and the learner's ``locked`` figures sum such blocks.
+    """
 
     key: str
     block_type: str
     children: tuple[str, ...] = ()
     optional: bool = False
+    locked: bool = False
 
 
 @dataclass(frozen=True, eq=False)

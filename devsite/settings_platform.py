@@ -26,6 +26,9 @@ INSTALLED_APPS = [app for app in _BASE_APPS if app != "completion_aggregator.sta
 # The app mounted as the LMS mounts it (devsite.urls also serves the standalone demo pages).
 ROOT_URLCONF = "tests_platform.urls"
 
+# Stands in for ContentTypeGatingConfig rows (feature-based enrollments enabled for these courses).
+FAKE_PLATFORM_CONTENT_TYPE_GATING_COURSES: list = []
+
 COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.adapters.edx_platform.EdxPlatformAdapter"
 # Eager Celery (no broker): publish reactions run when the transaction commits.
 COMPLETION_AGGREGATOR_ASYNC_AGGREGATION = False
@@ -33,6 +36,10 @@ COMPLETION_AGGREGATOR_ASYNC_AGGREGATION = False
 # Stands in for the ``openedx.block_structure_transformer`` entry points of the installed
 # distributions (edx-platform's own, and this app's, whose editable install may be older).
 FAKE_PLATFORM_BLOCK_STRUCTURE_TRANSFORMERS = {
+    "library_content": "lms.djangoapps.course_blocks.transformers.library_content:ContentLibraryTransformer",
+    "library_content_randomize": "lms.djangoapps.course_blocks.transformers.library_content:ContentLibraryOrderTransformer",
+    "content_type_gate": "openedx.features.content_type_gating.block_transformers:ContentTypeGateTransformer",
+    "load_date_data": "edx_when.field_data:DateOverrideTransformer",
     "start_date": "lms.djangoapps.course_blocks.transformers.start_date:StartDateTransformer",
     "user_partitions": "lms.djangoapps.course_blocks.transformers.user_partitions:UserPartitionTransformer",
     "visibility": "lms.djangoapps.course_blocks.transformers.visibility:VisibilityTransformer",

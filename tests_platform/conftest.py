@@ -18,7 +18,9 @@ if not getattr(settings, "FAKE_PLATFORM_BLOCK_STRUCTURE_TRANSFORMERS", None):  #
 from opaque_keys.edx.keys import CourseKey  # noqa: E402
 
 COURSE = CourseKey.from_string("course-v1:Fake+Plat+2026")
-PARTITION = 50  # a cohort-linked content-group partition
+PARTITION = 1001  # a cohort-linked content-group partition (50 and 51 are the platform's dynamic ones)
+#: The course's own partitions, as Studio stores them on the course (``user_partitions``).
+CONTENT_GROUPS = {"id": PARTITION, "name": "Content groups", "scheme": "cohort", "groups": [1, 2]}
 
 
 def course_blocks(extra_leaf: bool = False) -> list[dict]:
@@ -37,7 +39,7 @@ def course_blocks(extra_leaf: bool = False) -> list[dict]:
     tomorrow = timezone.now() + timedelta(days=1)
     v1_children = ["h1", "p1", "d1"] + (["h7"] if extra_leaf else [])
     blocks = [
-        {"type": "course", "id": "course", "children": ["ch1", "ch2", "ch3"]},
+        {"type": "course", "id": "course", "children": ["ch1", "ch2", "ch3"], "user_partitions": [CONTENT_GROUPS]},
         {"type": "chapter", "id": "ch1", "children": ["s1"]},
         {"type": "sequential", "id": "s1", "children": ["v1", "v2"]},
         {"type": "vertical", "id": "v1", "children": v1_children},
@@ -69,6 +71,7 @@ def key(block_type: str, block_id: str, course_key: CourseKey = COURSE):
 @pytest.fixture(autouse=True)
 def _fresh_platform():
     """Empty fake modulestore/block-structure store, caches and compiled graphs around each test."""
+    import edx_when.api
     from django.core.cache import cache
     from openedx.core.djangoapps.content.block_structure.manager import STORE
     from xmodule.modulestore.django import modulestore
@@ -79,6 +82,7 @@ def _fresh_platform():
     def clear():
         modulestore().clear()
         STORE.clear()
+        edx_when.api.clear()
         cache.clear()
         clear_graph_cache()
         get_adapter().clear_cache()

@@ -204,7 +204,7 @@ def test_library_content_mode_follows_the_platform_setting(db, settings):
     blocks = [
         {"type": "course", "id": "course", "children": ["v"]},
         {"type": "vertical", "id": "v", "children": ["lib", "h"]},
-        {"type": "library_content", "id": "lib", "children": ["a", "b"]},
+        {"type": "library_content", "id": "lib", "children": ["a", "b"], "max_count": 2},
         {"type": "html", "id": "a"},
         {"type": "html", "id": "b"},
         {"type": "html", "id": "h"},

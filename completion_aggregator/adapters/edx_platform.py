@@ -10,6 +10,20 @@ course and structure version, not once per learner; each learner's tree is then
 whose visible trees are identical get one shared ``CourseStructureData`` (same ``version``:
 the platform's structure version plus a digest of the visible tree), so the api compiles one
 graph for all of them.
+
+No side effects (ADR 0011): in a cohorted course the platform's ``UserPartitionTransformer``
+reads each learner's content group through the cohort scheme, whose ``get_cohort`` **assigns**
+a cohort to a learner without one (edx-platform.md §3, §11). A non-staff learner whom the
+platform has not placed yet (the course is cohorted and they have no ``CohortMembership``) is
+therefore never run through the transformers: they get the *unplaced view*, the tree the
+access transformers give ``AnonymousUser`` (no cohort, no enrollment track; the cohort scheme
+never assigns an anonymous user), computed once per batch. Once the platform places them (their
+first courseware visit), the cohort signal makes the app recompute them with their own tree.
+
+Locked blocks (ADR 0011): the UserPartition and ContentTypeGate transformers keep a block the
+learner may not open when the partition has an access-denied message, setting the xblock
+field ``authorization_denial_reason``; such a block (and its subtree) is ``BlockData.locked``.
+It stays in the tree, so it counts in ``possible`` as it does for the peer.
 """
 from __future__ import annotations
 
@@ -27,7 +41,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
 from ..data import BlockData, CourseStructureData
-from .base import CourseNotFound, HostAdapter
+from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +95,32 @@ def platform_signals() -> dict[str, Any]:
     return found
 
 
+#: Block types whose children the platform shows in a per-learner order (ContentLibraryOrderTransformer).
+_SHUFFLED_TYPES = frozenset({"library_content", "itembank"})
+
+
+def _children(structure, key) -> list:
+    """The block's children; a library block's in key order (their shuffled order counts for nothing)."""
+    children = structure.get_children(key)
+    return sorted(children, key=str) if key.block_type in _SHUFFLED_TYPES else list(children)
+
+
+def _locked(structure, key) -> bool:
+    """True when the access transformers kept the block but denied it (``authorization_denial_reason``)."""
+    return bool(structure.get_xblock_field(key, "authorization_denial_reason", None))
+
+
 def _structure_digest(structure, root) -> str:
-    """A digest of the tree (keys, child lists, optional flags): what a compiled graph depends on."""
+    """A digest of the tree (keys, child lists, optional and locked flags): what a compiled graph depends on."""
     digest = hashlib.sha1()
     for key in sorted(structure, key=str):
         digest.update(str(key).encode())
         if structure.get_xblock_field(key, "optional_completion", False):
             digest.update(b"?")
+        if _locked(structure, key):
+            digest.update(b"!")
         digest.update(b">")
-        digest.update(",".join(str(child) for child in structure.get_children(key)).encode())
+        digest.update(",".join(str(child) for child in _children(structure, key)).encode())
         digest.update(b"\n")
     digest.update(str(root).encode())
     return digest.hexdigest()[:16]
@@ -183,8 +214,9 @@ class EdxPlatformAdapter(HostAdapter):
             blocks[str(usage_key)] = BlockData(
                 key=str(usage_key),
                 block_type=usage_key.block_type,
-                children=tuple(str(child) for child in transformed.get_children(usage_key)),
+                children=tuple(str(child) for child in _children(transformed, usage_key)),
                 optional=bool(optional),
+                locked=_locked(transformed, usage_key),
             )
         data = CourseStructureData(
             course_key=str(course_key), root=str(root), blocks=blocks, version=f"{base_version}:{digest}"
@@ -216,8 +248,10 @@ class EdxPlatformAdapter(HostAdapter):
         base_version, collected = self._collected_structure(course_key)
         root = collected.root_block_usage_key
         unreleased = bool(get_setting("COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS"))
-        result: dict[int, CourseStructureData] = {}
-        for user in users:
+        unplaced = self.unplaced_learner_ids(course_key, users)
+        unplaced_view: Optional[CourseStructureData] = None
+
+        def structure_for(user) -> CourseStructureData:
             transformed = get_course_blocks(
                 user,
                 root,
@@ -227,15 +261,55 @@ class EdxPlatformAdapter(HostAdapter):
             )
             if transformed is None or root not in transformed:
                 # Nothing visible (e.g. the course itself starts later): an empty course.
-                result[user.pk] = CourseStructureData(
+                return CourseStructureData(
                     course_key=str(course_key),
                     root=str(root),
                     blocks={str(root): BlockData(str(root), root.block_type)},
                     version=f"{base_version}:empty",
                 )
-                continue
-            result[user.pk] = self._variant(course_key, base_version, transformed)
+            return self._variant(course_key, base_version, transformed)
+
+        result: dict[int, CourseStructureData] = {}
+        for user in users:
+            if user.pk in unplaced:
+                if unplaced_view is None:
+                    unplaced_view = structure_for(_platform("django.contrib.auth.models", "AnonymousUser")())
+                result[user.pk] = unplaced_view
+            else:
+                result[user.pk] = structure_for(user)
         return result
+
+    def unplaced_learner_ids(self, course_key: CourseKey, users: Sequence[AbstractBaseUser]) -> set[int]:
+        """
+        Ids of the ``users`` whose own course tree would make the platform assign them a cohort.
+
+        That is, in a cohorted course (``is_course_cohorted``), the non-staff users without a
+        ``CohortMembership`` (edx-platform.md §3, §11: staff are never passed to the partition
+        schemes). Read-only: at most three queries per call, none when the course is not cohorted.
+
+        Raises:
+            ImproperlyConfigured: not running inside edx-platform.
+        """
+        if not users:
+            return set()
+        is_course_cohorted = _platform("openedx.core.djangoapps.course_groups.cohorts", "is_course_cohorted")
+        Http404 = _platform("django.http", "Http404")
+        try:
+            if not is_course_cohorted(course_key):
+                return set()
+        except Http404:  # no such course: nothing will be computed for it either
+            return set()
+        candidates = {user.pk for user in users if not getattr(user, "is_staff", False)}
+        if not candidates:
+            return set()
+        candidates -= self.role_holder_ids(course_key, COURSE_STAFF_ROLES)
+        CohortMembership = _platform("openedx.core.djangoapps.course_groups.models", "CohortMembership")
+        placed = set(
+            CohortMembership.objects.filter(course_id=course_key, user_id__in=sorted(candidates)).values_list(
+                "user_id", flat=True
+            )
+        )
+        return candidates - placed
 
     def course_exists(self, course_key: CourseKey) -> bool:
         """True when a ``CourseOverview`` exists (edx-platform creates it on publish)."""

@@ -1,9 +1,10 @@
-"""``lms.djangoapps.course_blocks.api``."""
+"""``lms.djangoapps.course_blocks.api`` (edx-platform.md §1, §11)."""
 from __future__ import annotations
 
 from openedx.core.djangoapps.content.block_structure.api import get_block_structure_manager
 from openedx.core.djangoapps.content.block_structure.transformers import BlockStructureTransformers
 
+from .transformers.library_content import ContentLibraryOrderTransformer, ContentLibraryTransformer
 from .transformers.start_date import StartDateTransformer
 from .transformers.user_partitions import UserPartitionTransformer
 from .transformers.visibility import VisibilityTransformer
@@ -11,8 +12,24 @@ from .usage_info import CourseUsageInfo
 
 
 def get_course_block_access_transformers(user):
-    """The access transformers, as a plain list (the fake keeps the three that filter)."""
-    return [StartDateTransformer(), UserPartitionTransformer(), VisibilityTransformer()]
+    """
+    The seven access transformers, as a plain list in the platform's order: ContentLibrary,
+    ContentLibraryOrder, StartDate, ContentTypeGate, UserPartition, Visibility and edx-when's
+    DateOverride(user). (``OverrideDataTransformer`` is only added with an individual field
+    override provider, which the fake does not model.)
+    """
+    from edx_when.field_data import DateOverrideTransformer
+    from openedx.features.content_type_gating.block_transformers import ContentTypeGateTransformer
+
+    return [
+        ContentLibraryTransformer(),
+        ContentLibraryOrderTransformer(),
+        StartDateTransformer(),
+        ContentTypeGateTransformer(),
+        UserPartitionTransformer(),
+        VisibilityTransformer(),
+        DateOverrideTransformer(user),
+    ]
 
 
 def get_course_blocks(

@@ -13,6 +13,8 @@ class CourseUsageInfo:
     @property
     def has_staff_access(self):
         """Global staff, or a staff/instructor role for the course or its org (``has_access(user, 'staff', …)``)."""
+        if self._has_staff_access is None and getattr(self.user, "pk", None) is None:
+            self._has_staff_access = False  # an anonymous user is never staff
         if self._has_staff_access is None:
             from common.djangoapps.student.models import CourseAccessRole
             from django.db.models import Q

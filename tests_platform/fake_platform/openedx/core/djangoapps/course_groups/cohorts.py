@@ -1,4 +1,11 @@
-"""``openedx.core.djangoapps.course_groups.cohorts`` (the functions the reference lists)."""
+"""
+``openedx.core.djangoapps.course_groups.cohorts`` (the functions the reference lists, §3, §11).
+
+As in edx-platform, ``get_cohort(user, course_key)`` with its default ``assign=True`` **writes**:
+a learner without a membership in a cohorted course is put into the default cohort (a
+``CohortMembership`` row, and both cohort signals are sent). It returns None without writing
+for an anonymous user, a non-cohorted course, or ``assign=False``.
+"""
 from __future__ import annotations
 
 from django.http import Http404
@@ -19,10 +26,12 @@ def is_course_cohorted(course_key):
 
 def get_cohort(user, course_key, assign=True, use_cached=False):
     """The user's cohort; with ``assign=True`` (the default) a missing membership is created."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
+        return None
     membership = CohortMembership.objects.filter(user_id=user.pk, course_id=course_key).select_related("course_user_group").first()
     if membership is not None:
         return membership.course_user_group
-    if not assign:
+    if not assign or not CourseUserGroup.objects.filter(course_id=course_key, group_type=CourseUserGroup.COHORT).exists():
         return None
     cohort, _ = CourseUserGroup.objects.get_or_create(
         name=DEFAULT_COHORT_NAME, course_id=course_key, group_type=CourseUserGroup.COHORT
