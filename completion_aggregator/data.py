@@ -90,6 +90,21 @@ class AggregateData:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LockedData:
+    """
+    A learner's figures over the locked blocks of a course (or subtree).
+
+    Locked blocks are those the host keeps in their tree but that they may not open (ADR 0011).
+    These blocks are also part of the
+    learner's ``earned``/``possible``; what they can open is the difference.
+    """
+
+    earned: float
+    possible: float
+    percent: float
+
+
 @dataclass(frozen=True)
 class CourseProgressData:
     """A learner's aggregates for one course: the course entry plus every stored block type."""
@@ -100,6 +115,7 @@ class CourseProgressData:
     course: AggregateData
     blocks: tuple[AggregateData, ...] = field(default=())
     fresh: bool = False  # computed on the fly rather than read from stored rows
+    locked: Optional[LockedData] = None  # only when asked for (``requested_fields=locked``)
 
     def by_type(self, block_type: str) -> tuple[AggregateData, ...]:
         """The aggregates of one block type, in course order."""

@@ -15,6 +15,9 @@ The arithmetic (DESIGN.md):
   (unless a block is also reachable through a non-excluded parent).
 * A block reachable along several paths counts once per aggregator (set semantics).
 * percent = earned / possible, 1.0 when possible is 0.
+* A *locked* block (the host keeps it but the learner may not open it, ``BlockData.locked``)
+  counts like any other (ADR 0011); a leaf is locked when it, or every aggregator above it,
+  is. :func:`locked_figures` sums the locked leaves separately.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Collection, Iterable, Mapping, Optional
 
-from .data import AggregateData, CompletionMode, CourseStructureData, ratio
+from .data import AggregateData, CompletionMode, CourseStructureData, LockedData, ratio
 
 ModeLookup = Callable[[str], CompletionMode]
 # (block_key, completion value, modified) — the shape read from the database.
@@ -55,6 +58,12 @@ class CourseGraph:
     leaf_optional: tuple[bool, ...]
     block_ancestors: Mapping[str, tuple[int, ...]]
     children: Mapping[str, tuple[str, ...]]
+    leaf_locked: tuple[bool, ...] = ()
+
+    @property
+    def has_locked(self) -> bool:
+        """True when some non-optional leaf is locked."""
+        return any(locked and not self.leaf_optional[leaf] for leaf, locked in enumerate(self.leaf_locked))
 
     @property
     def leaf_count(self) -> int:
@@ -148,6 +157,7 @@ def compile_graph(
             aggregator_block_types.append(blocks[key].block_type)
 
     above: dict[str, frozenset[int]] = {}
+    locked: dict[str, bool] = {}
     for key in order:
         acc: set[int] = set()
         for parent in parents[key]:
@@ -155,12 +165,14 @@ def compile_graph(
         if key in position:
             acc.add(position[key])
         above[key] = frozenset(acc)
+        locked[key] = blocks[key].locked or (bool(parents[key]) and all(locked[parent] for parent in parents[key]))
 
     possible = [0.0] * len(aggregator_keys)
     optional_possible = [0.0] * len(aggregator_keys)
     leaf_index: dict[str, int] = {}
     leaf_ancestors: list[tuple[int, ...]] = []
     leaf_optional: list[bool] = []
+    leaf_locked: list[bool] = []
     for key in order:
         if mode(key) is not CompletionMode.COMPLETABLE:
             continue
@@ -169,6 +181,7 @@ def compile_graph(
         leaf_index[key] = len(leaf_ancestors)
         leaf_ancestors.append(ancestors)
         leaf_optional.append(optional)
+        leaf_locked.append(locked[key])
         target = optional_possible if optional else possible
         for index in ancestors:
             target[index] += 1.0
@@ -186,6 +199,7 @@ def compile_graph(
         leaf_optional=tuple(leaf_optional),
         block_ancestors={key: tuple(sorted(value)) for key, value in above.items()},
         children=children,
+        leaf_locked=tuple(leaf_locked),
     )
 
 
@@ -302,3 +316,32 @@ def _aggregate(
             )
         )
     return results
+
+
+def locked_figures(graph: CourseGraph, completions: Iterable[CompletionRow], top: Optional[str] = None) -> LockedData:
+    """
+    The learner's figures over the locked, non-optional leaves at or below ``top``.
+
+    ``top`` is the root when None or not a stored aggregator. ``possible`` = how many, ``earned`` = the sum of
+    their completions (clamped to [0, 1]), ``percent`` = ``ratio(earned, possible)``.
+
+    The learner's figures over what they can open are then ``earned - locked.earned`` of
+    ``possible - locked.possible`` (the platform's progress page counts locked units apart).
+    """
+    index = graph.index_of(top) if top is not None else None
+    chosen: set[int] = {
+        leaf
+        for leaf, (is_locked, optional) in enumerate(zip(graph.leaf_locked, graph.leaf_optional, strict=True))
+        if is_locked and not optional and (index is None or index in graph.leaf_ancestors[leaf])
+    }
+    earned = 0.0
+    if chosen:
+        for block_key, value, _modified in completions:
+            leaf = graph.leaf_index.get(block_key)
+            if leaf is None or leaf not in chosen:
+                continue
+            value = float(value) if value == value else 0.0
+            earned += 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+    possible = float(len(chosen))
+    earned = min(earned, possible)
+    return LockedData(earned=earned, possible=possible, percent=ratio(earned, possible))

@@ -1,6 +1,8 @@
 """The read path for one learner: stored rows, or a fresh computation when work is pending."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Optional
 
 from completion.models import BlockCompletion
@@ -8,8 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
-from ..data import AggregateData, CourseProgressData
-from ..engine import CourseGraph, aggregate
+from ..data import AggregateData, CourseProgressData, LockedData
+from ..engine import CourseGraph, aggregate, locked_figures
 from ..models import Aggregator
 from .graphs import graph_for
 from .keys import as_course_key
@@ -22,15 +24,17 @@ class BlockNotInCourse(LookupError):
 
 
 def get_course_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None, with_locked: bool = False
 ) -> CourseProgressData:
     """
     A learner's aggregates for a course, always fresh.
 
     Stored rows are served when the enrollment has no pending stale work and rows exist;
-    otherwise the answer is computed on the fly (read-only: nothing is written). With
-    ``root_block`` only the aggregators at or below that block are returned, and the
-    ``course`` entry is the root block's.
+    otherwise the answer is computed on the fly (read-only: nothing is written, neither here
+    nor on the platform: ADR 0011). With ``root_block`` only the aggregators at or below that
+    block are returned, and the ``course`` entry is the root block's. With ``with_locked`` the
+    answer's ``locked`` holds the figures over the blocks the learner may not open
+    (:func:`locked_progress`).
 
     Raises:
         CourseNotFound: the host has no such course.
@@ -39,7 +43,36 @@ def get_course_progress(
     course_key = as_course_key(course_key)
     graph = graph_for(get_adapter().get_course_structure(course_key, user))
     values, fresh = _values(user, course_key, graph)
-    return _shape(user, course_key, graph, values, fresh, root_block)
+    progress = _shape(user, course_key, graph, values, fresh, root_block)
+    if with_locked:
+        progress = replace(progress, locked=locked_progress(graph, user.pk, course_key, root_block))
+    return progress
+
+
+def locked_progress(
+    graph: CourseGraph,
+    user_id: int,
+    course_key: CourseKey,
+    root_block: Optional[UsageKey] = None,
+    completions: Optional[Iterable] = None,
+) -> LockedData:
+    """
+    A learner's figures over the locked leaves of ``graph`` at or below ``root_block``.
+
+    The course when ``root_block`` is None (``engine.locked_figures``). ``completions`` (``(block key, value,
+    modified)`` rows) are read from BlockCompletion when not given and the graph has locked
+    leaves; a graph without any answers ``0/0`` (percent 1.0) without a query.
+    """
+    top = str(root_block) if root_block is not None else None
+    if not graph.has_locked:
+        return locked_figures(graph, (), top)
+    if completions is None:
+        completions = (
+            BlockCompletion.objects.filter(user_id=user_id, context_key=course_key)
+            .annotate(raw_key=raw_block_key())
+            .values_list("raw_key", "completion", "modified")
+        )
+    return locked_figures(graph, completions, top)
 
 
 def compute_course_progress(

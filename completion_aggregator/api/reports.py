@@ -14,7 +14,7 @@ Also :func:`submit_block_completion`, the write behind the v0 block completion e
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional, Sequence
 
 from completion.models import BlockCompletion
@@ -31,7 +31,7 @@ from ..data import AggregateData, CourseProgressData, ratio
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .graphs import graph_for
-from .progress import BlockNotInCourse, get_course_progress
+from .progress import BlockNotInCourse, get_course_progress, locked_progress
 from .rows import ROW_FIELDS, raw_block_key
 from .stats import (  # noqa: F401  (re-exported: the statistics used to live here)
     COURSE,
@@ -59,10 +59,12 @@ class CompletionTrackingDisabled(RuntimeError):
 
 
 def get_learner_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None, with_locked: bool = False
 ) -> CourseProgressData:
     """
     An actively enrolled learner's fresh progress in a course (see ``get_course_progress``).
+
+    ``with_locked`` adds the locked figures.
 
     Raises:
         NotEnrolled: the user is not actively enrolled in the course.
@@ -71,7 +73,7 @@ def get_learner_progress(
     """
     if not get_adapter().is_enrolled(user, course_key):
         raise NotEnrolled(f"{user.get_username()} is not enrolled in {course_key}")
-    return get_course_progress(user, course_key, root_block)
+    return get_course_progress(user, course_key, root_block, with_locked=with_locked)
 
 
 def get_user_course_keys(user: AbstractBaseUser, mobile_only: bool = False) -> list[CourseKey]:
@@ -88,16 +90,20 @@ def get_user_course_keys(user: AbstractBaseUser, mobile_only: bool = False) -> l
     return sorted(keys, key=str)
 
 
-def get_user_progress(user: AbstractBaseUser, course_keys: Iterable[CourseKey]) -> list[CourseProgressData]:
+def get_user_progress(
+    user: AbstractBaseUser, course_keys: Iterable[CourseKey], with_locked: bool = False
+) -> list[CourseProgressData]:
     """
     The user's fresh progress in each of ``course_keys`` (in that order).
+
+    ``with_locked`` adds the locked figures.
 
     Courses the host no longer knows are left out (with a warning), not an error.
     """
     results = []
     for course_key in course_keys:
         try:
-            results.append(get_course_progress(user, course_key))
+            results.append(get_course_progress(user, course_key, with_locked=with_locked))
         except CourseNotFound:
             log.warning("completion_aggregator: %s is enrolled in %s, which has no structure", user, course_key)
     return results
@@ -132,6 +138,7 @@ def get_stored_progress_many(
     *,
     timestamps: bool = True,
     optional: bool = True,
+    locked: bool = False,
 ) -> list[CourseProgressData]:
     """
     The stored progress of ``users`` in a course, one entry per user in the given order.
@@ -145,7 +152,9 @@ def get_stored_progress_many(
     per-row cost of the query on SQLite, and the REST answers do not show it. With
     ``optional=False`` (and ``timestamps=False``) the ``optional_*`` columns are not read
     either (every value's are the defaults): a third fewer columns for a staff page that
-    does not show them.
+    does not show them. With ``locked`` each entry's ``locked`` holds the learner's figures
+    over the blocks they may not open: their own structures are read (one adapter call for the
+    page) and, when some are locked, their completions (one query).
 
     Raises:
         CourseNotFound: the course structure is needed and the host has none.
@@ -242,7 +251,35 @@ def get_stored_progress_many(
                 fresh=False,
             )
         )
+    if locked:
+        results = _with_locked(course_key, users, results, root_block)
     return results
+
+
+def _with_locked(
+    course_key: CourseKey,
+    users: Sequence[AbstractBaseUser],
+    results: list[CourseProgressData],
+    root_block: Optional[UsageKey],
+) -> list[CourseProgressData]:
+    """``results`` with each learner's locked figures (their own graphs; one completions query at most)."""
+    structures = get_adapter().get_course_structures(course_key, users)
+    graphs = {user.pk: graph_for(structures[user.pk]) for user in users}
+    completions: dict[int, list] = {user.pk: [] for user in users}
+    if any(graph.has_locked for graph in graphs.values()):
+        for user_id, block_key, value, modified in (
+            BlockCompletion.objects.filter(context_key=course_key, user_id__in=sorted(completions))
+            .annotate(raw_key=raw_block_key())
+            .values_list("user_id", "raw_key", "completion", "modified")
+        ):
+            completions[user_id].append((block_key, value, modified))
+    return [
+        replace(
+            item,
+            locked=locked_progress(graphs[item.user_id], item.user_id, course_key, root_block, completions[item.user_id]),
+        )
+        for item in results
+    ]
 
 
 def _representative_graph(course_key: CourseKey, candidates: Sequence[AbstractBaseUser]) -> CourseGraph:

@@ -17,6 +17,8 @@ from ..conf import block_types
 
 MEAN = "mean"
 USERNAME = "username"
+#: ``requested_fields=locked``: the learner entry's figures over the blocks they may not open (ADR 0011).
+LOCKED = "locked"
 #: The largest id a database row can have (a signed 64-bit integer): larger "ids" are refused
 #: (sqlite cannot even bind them, which would answer 500).
 MAX_ID = 2**63 - 1

@@ -9,6 +9,9 @@ Context keys read by the course serializers:
 * ``include_username``: add ``username`` to course entries;
 * ``means``: ``{course_key: mean}`` for the course entries that carry a ``mean``.
 
+A course entry carries ``locked`` when its ``CourseProgressData.locked`` is set
+(``requested_fields=locked``).
+
 v0 differs only by the extra ``ratio`` of every completion object (subclasses below).
 
 For the OpenAPI schema, fields present in every answer are declared writable (so they are
@@ -23,6 +26,12 @@ from rest_framework import serializers
 
 from ..data import AggregateData, CourseProgressData
 from .params import MAX_ID
+
+LOCKED_HELP = (
+    "With requested_fields=locked: the figures over the blocks the learner may not open (kept in their "
+    "course by the platform with an access-denied message, e.g. graded problems for audit learners). They "
+    "are part of completion too; what the learner can open is completion minus locked."
+)
 
 #: Aggregation names documented in the schema (the actual ones follow the settings).
 DOCUMENTED_AGGREGATIONS = ("chapter", "sequential", "vertical")
@@ -75,8 +84,8 @@ class BlockCompletionV0Serializer(BlockCompletionSerializer):
 
 class CourseCompletionSerializer(serializers.Serializer):
     """
-    A course entry: ``{"course_key", "completion", "optional_completion"?, "username"?, "mean"?,
-    "<aggregation name>"?: [block entries]}``.
+    A course entry: ``{"course_key", "completion", "optional_completion"?, "locked"?, "username"?,
+    "mean"?, "<aggregation name>"?: [block entries]}``.
     """
 
     block_serializer_class = BlockCompletionSerializer
@@ -84,6 +93,7 @@ class CourseCompletionSerializer(serializers.Serializer):
     course_key = serializers.CharField()
     completion = CompletionSerializer()
     optional_completion = CompletionSerializer(read_only=True, help_text="Only with include_optional=true.")
+    locked = CompletionSerializer(read_only=True, help_text=LOCKED_HELP)
     username = serializers.CharField(read_only=True, help_text="With requested_fields=username, or staff listings.")
     mean = serializers.FloatField(read_only=True, help_text="With requested_fields=mean: the course's mean percent.")
     chapter = BlockCompletionSerializer(many=True, read_only=True, help_text="With requested_fields=chapter.")
@@ -95,6 +105,12 @@ class CourseCompletionSerializer(serializers.Serializer):
         source: dict[str, Any] = {"course_key": instance.course_key, "completion": _main(instance.course)}
         if context.get("include_optional"):
             source["optional_completion"] = _optional(instance.course)
+        if instance.locked is not None:
+            source["locked"] = {
+                "earned": instance.locked.earned,
+                "possible": instance.locked.possible,
+                "percent": instance.locked.percent,
+            }
         if context.get("include_username"):
             source["username"] = instance.username
         means = context.get("means") or {}
@@ -114,6 +130,7 @@ class CourseCompletionV0Serializer(CourseCompletionSerializer):
 
     completion = CompletionV0Serializer()
     optional_completion = CompletionV0Serializer(read_only=True, help_text="Only with include_optional=true.")
+    locked = CompletionV0Serializer(read_only=True, help_text=LOCKED_HELP)
     chapter = BlockCompletionV0Serializer(many=True, read_only=True, help_text="With requested_fields=chapter.")
     sequential = BlockCompletionV0Serializer(many=True, read_only=True, help_text="With requested_fields=sequential.")
     vertical = BlockCompletionV0Serializer(many=True, read_only=True, help_text="With requested_fields=vertical.")

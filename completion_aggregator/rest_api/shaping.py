@@ -14,6 +14,9 @@ per-field machinery (several times faster, and the page is the whole cost of a s
 * ``include_username``: add ``username`` to course entries;
 * ``means``: ``{course_key: mean}`` for the course entries that carry a ``mean``;
 * ``with_ratio``: v0 completions also carry ``ratio`` (equal to ``percent``).
+
+A course entry carries ``locked`` when its ``CourseProgressData.locked`` is set
+(``requested_fields=locked``, ADR 0011).
 """
 from __future__ import annotations
 
@@ -79,7 +82,7 @@ class Shaping:
         """
         One course entry, with its block entries when ``aggregations`` name any.
 
-        ``{"course_key", "completion", "optional_completion"?, "username"?, "mean"?,
+        ``{"course_key", "completion", "optional_completion"?, "locked"?, "username"?, "mean"?,
         "<aggregation name>"?: [block entries]}``; a block entry is ``{"course_key",
         "block_key", "completion", "optional_completion"?}``.
         """
@@ -93,6 +96,8 @@ class Shaping:
         if self.include_optional:
             optional_values = (course.optional_earned, course.optional_possible, course.optional_percent)
             entry["optional_completion"] = shape(*optional_values)
+        if progress.locked is not None:
+            entry["locked"] = shape(progress.locked.earned, progress.locked.possible, progress.locked.percent)
         if self.include_username:
             entry["username"] = str(progress.username)
         if progress.course_key in self.means:

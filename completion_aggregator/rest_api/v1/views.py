@@ -24,6 +24,7 @@ from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with d
 from ..authentication import AUTHENTICATION_CLASSES
 from ..pagination import CompletionPagination
 from ..params import (
+    LOCKED,
     MEAN,
     USERNAME,
     BadRequest,
@@ -71,7 +72,8 @@ REQUESTED_FIELDS_PARAM = OpenApiParameter(
     "requested_fields",
     OpenApiTypes.STR,
     description="Comma list: aggregation names (chapter, sequential, vertical) add block entries; "
-    "'mean' adds the course mean; 'username' adds the username.",
+    "'mean' adds the course mean; 'username' adds the username; 'locked' adds the figures over the blocks "
+    "the learner may not open (locked).",
 )
 INCLUDE_OPTIONAL_PARAM = OpenApiParameter(
     "include_optional", OpenApiTypes.BOOL, description="'true' adds optional_completion to every entry."
@@ -92,7 +94,7 @@ class CompletionView(APIView):
     #: v0 completion objects also carry ``ratio``.
     with_ratio = False
     #: Field names ``requested_fields`` may list besides the aggregation names.
-    extra_fields = (MEAN, USERNAME)
+    extra_fields = (MEAN, USERNAME, LOCKED)
 
     # Input ------------------------------------------------------------------------------
     def params(self, request: Request) -> Any:
@@ -152,7 +154,7 @@ class CourseCompletionListView(CompletionView):
         user = resolve_user(request.user, parse_username(params.get("username")))
         course_keys = reports.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
         page = self.paginate(course_keys)
-        progress = reports.get_user_progress(user, page)
+        progress = reports.get_user_progress(user, page, with_locked=LOCKED in fields)
         return self.paginated(self.shaping(params, fields, page).course_entries(progress))
 
 
@@ -177,7 +179,7 @@ class CourseCompletionDetailView(CompletionView):
             return self.every_learner(params, key, fields, root_block, user_ids)
         user = resolve_user(request.user, username, key)
         try:
-            progress = reports.get_learner_progress(user, key, root_block)
+            progress = reports.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
         except (reports.NotEnrolled, CourseNotFound):
             raise NotFound(f"User '{user.get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
@@ -200,7 +202,13 @@ class CourseCompletionDetailView(CompletionView):
         with cyclic_gc_paused():
             try:
                 progress = reports.get_stored_progress_many(
-                    key, page, shaping.aggregations, root_block, timestamps=False, optional=shaping.include_optional
+                    key,
+                    page,
+                    shaping.aggregations,
+                    root_block,
+                    timestamps=False,
+                    optional=shaping.include_optional,
+                    locked=LOCKED in fields,
                 )
             except CourseNotFound:
                 raise NotFound(f"Course not found: '{key}'.") from None
