@@ -274,3 +274,12 @@ def test_org_wide_course_staff(client, course):
 def test_staff_listing_of_an_unknown_course_gets_404(client, staff):
     response = as_user(client, staff).get(detail_url("course-v1:edX+Nowhere+2026"))
     assert response.status_code == 404
+
+
+def test_requested_fields_locked_adds_zero_figures_where_the_host_locks_nothing(client, course):
+    course_key, leaves = course
+    alex = learner("alex", course_key)
+    store(alex, course_key, leaves[:4])
+    (entry,) = as_user(client, alex).get(detail_url(course_key), {"requested_fields": "locked"}).json()["results"]
+    assert entry["locked"] == {"earned": 0.0, "possible": 0.0, "percent": 1.0}
+    assert entry["completion"] == {"earned": 4.0, "possible": 16.0, "percent": 0.25}

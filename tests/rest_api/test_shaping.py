@@ -2,12 +2,13 @@
 ``rest_api.shaping`` builds the very documents the course serializers describe: the same keys
 in the same order and the same values, rendered to the same JSON bytes.
 """
+import dataclasses
 import json
 
 import pytest
 from rest_framework.renderers import JSONRenderer
 
-from completion_aggregator.data import AggregateData, CourseProgressData
+from completion_aggregator.data import AggregateData, CourseProgressData, LockedData
 from completion_aggregator.rest_api.serializers import CourseCompletionSerializer, CourseCompletionV0Serializer
 from completion_aggregator.rest_api.shaping import Shaping, TextResultsResponse, consumed, course_entries_json
 
@@ -37,9 +38,11 @@ PROGRESS = CourseProgressData(
 @pytest.mark.parametrize("include_optional", [False, True])
 @pytest.mark.parametrize("include_username", [False, True])
 @pytest.mark.parametrize("means", [{}, {COURSE: 0.5}, {COURSE: None}, {"course-v1:Other+X+Y": 0.1}])
+@pytest.mark.parametrize("locked", [None, LockedData(0.0, 1.0, 0.0)])
 def test_shaping_renders_what_the_serializer_renders(
-    serializer_class, with_ratio, aggregations, include_optional, include_username, means
+    serializer_class, with_ratio, aggregations, include_optional, include_username, means, locked
 ):
+    progress = dataclasses.replace(PROGRESS, locked=locked)
     context = {
         "aggregations": list(aggregations),
         "include_optional": include_optional,
@@ -53,9 +56,10 @@ def test_shaping_renders_what_the_serializer_renders(
         means=means,
         with_ratio=with_ratio,
     )
-    expected = serializer_class(PROGRESS, context=context).data
-    shaped = shaping.course_entry(PROGRESS)
+    expected = serializer_class(progress, context=context).data
+    shaped = shaping.course_entry(progress)
     assert list(shaped) == list(expected)
+    assert ("locked" in shaped) is (locked is not None)
     rendered = JSONRenderer().render(shaped)
     assert rendered == JSONRenderer().render(expected)
     assert b'"earned":3.0' in rendered  # integers are floats, as DRF's FloatField makes them
@@ -90,7 +94,7 @@ def test_text_entries_are_the_bytes_drf_renders(with_ratio, aggregations, includ
     )
     renderer = JSONRenderer()
     encode = renderer.encoder_class(ensure_ascii=renderer.ensure_ascii, allow_nan=False, separators=(",", ":")).encode
-    items = [PROGRESS, UNICODE, PROGRESS]
+    items = [PROGRESS, UNICODE, dataclasses.replace(PROGRESS, locked=LockedData(1, 2, 0.5))]
     expected = renderer.render({"results": shaping.course_entries(items), "pagination": {"count": 3, "next": None}})
     response = TextResultsResponse({"results": [], "pagination": {"count": 3, "next": None}}, course_entries_json(shaping, items, encode))
     response.accepted_renderer, response.accepted_media_type, response.renderer_context = renderer, "application/json", {}
