@@ -37,7 +37,9 @@ COMPLETION_AGGREGATOR_ASYNC_AGGREGATION = False
 # distributions (edx-platform's own, and this app's, whose editable install may be older).
 FAKE_PLATFORM_BLOCK_STRUCTURE_TRANSFORMERS = {
     "library_content": "lms.djangoapps.course_blocks.transformers.library_content:ContentLibraryTransformer",
-    "library_content_randomize": "lms.djangoapps.course_blocks.transformers.library_content:ContentLibraryOrderTransformer",
+    "library_content_randomize": (
+        "lms.djangoapps.course_blocks.transformers.library_content:ContentLibraryOrderTransformer"
+    ),
     "content_type_gate": "openedx.features.content_type_gating.block_transformers:ContentTypeGateTransformer",
     "load_date_data": "edx_when.field_data:DateOverrideTransformer",
     "start_date": "lms.djangoapps.course_blocks.transformers.start_date:StartDateTransformer",

@@ -11,7 +11,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..data import AggregateData, CourseProgressData, LockedData
-from ..engine import CourseGraph, aggregate, locked_figures
+from ..engine import CompletionRow, CourseGraph, aggregate, locked_figures
 from ..models import Aggregator
 from .graphs import graph_for
 from .keys import as_course_key
@@ -54,7 +54,7 @@ def locked_progress(
     user_id: int,
     course_key: CourseKey,
     root_block: Optional[UsageKey] = None,
-    completions: Optional[Iterable] = None,
+    completions: Optional[Iterable[CompletionRow]] = None,
 ) -> LockedData:
     """
     A learner's figures over the locked leaves of ``graph`` at or below ``root_block``.
