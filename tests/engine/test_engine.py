@@ -840,3 +840,31 @@ def test_one_graph_serves_many_learners():
     assert first == again
     assert by_key(second)["course"].earned == pytest.approx(0.5)
     assert by_key(first)["course"].earned == pytest.approx(1.0)
+
+
+def test_locked_leaves_count_in_possible_and_are_summed_apart():
+    """ADR 0011: a leaf is locked when it, or every aggregator above it, is; it still counts."""
+    from completion_aggregator.engine import locked_figures
+
+    blocks = {
+        "c": BlockData("c", "course", ("v1", "v2")),
+        "v1": BlockData("v1", "vertical", ("a", "b", "o")),
+        "v2": BlockData("v2", "vertical", ("d", "b"), locked=True),
+        "a": BlockData("a", "html", locked=True),
+        "b": BlockData("b", "html"),  # also under the locked v2, but reachable through the open v1
+        "d": BlockData("d", "html"),  # only under the locked v2: locked
+        "o": BlockData("o", "html", optional=True, locked=True),  # optional: never in locked figures
+    }
+    graph = compile_graph(CourseStructureData("c", "c", blocks), MODES.__getitem__, AGGREGATOR_TYPES)
+    assert graph.has_locked
+    assert graph.possible[0] == 3.0
+    rows = [("a", 1.0, None), ("b", 1.0, None), ("d", 0.5, None), ("o", 1.0, None)]
+    assert locked_figures(graph, rows).possible == 2.0 and locked_figures(graph, rows).earned == 1.5
+    assert locked_figures(graph, rows, "v1").possible == 1.0  # only a below v1
+    open_only = compile_graph(
+        CourseStructureData("c", "c", {**blocks, "v2": BlockData("v2", "vertical", ("d", "b")), "a": BlockData("a", "html")}),
+        MODES.__getitem__,
+        AGGREGATOR_TYPES,
+    )
+    assert not open_only.has_locked
+    assert locked_figures(open_only, rows).percent == 1.0
