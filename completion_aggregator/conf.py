@@ -23,3 +23,18 @@ def get_setting(name: str) -> Any:
 def block_types() -> frozenset[str]:
     """The aggregator block types that get stored rows."""
     return frozenset(get_setting("COMPLETION_AGGREGATOR_BLOCK_TYPES") or ())
+
+
+def in_studio() -> bool:
+    """
+    True in edx-platform's Studio (CMS) process, detected as edx-platform plugins do.
+
+    ``settings.SERVICE_VARIANT`` is ``'cms'`` in Studio (``'lms'`` in the LMS), and Studio's
+    ``ROOT_URLCONF`` is ``cms.urls`` (edx-platform ``cms/envs/common.py``; reference §9).
+    In Studio the app's receivers only queue work for the LMS (ADR 0010): Studio's
+    modulestore reads the draft branch, so nothing may be computed there.
+    """
+    variant = getattr(django_settings, "SERVICE_VARIANT", None)
+    if variant:
+        return str(variant) == "cms"
+    return str(getattr(django_settings, "ROOT_URLCONF", "")) == "cms.urls"

@@ -45,5 +45,14 @@ FAKE_PLATFORM_BLOCK_STRUCTURE_TRANSFORMERS = {
     "start_date": "lms.djangoapps.course_blocks.transformers.start_date:StartDateTransformer",
     "user_partitions": "lms.djangoapps.course_blocks.transformers.user_partitions:UserPartitionTransformer",
     "visibility": "lms.djangoapps.course_blocks.transformers.visibility:VisibilityTransformer",
+    "grades": "lms.djangoapps.grades.transformer:GradesTransformer",
     "completion_aggregator_annotator": "completion_aggregator.transformers:AggregatorAnnotationTransformer",
 }
+
+# The edx-platform release the fake plays ("sumac", "teak", "ulmo", "verawood" or "master"):
+# ``get_block_structure_version`` exists on master only (reference §12). tests_platform runs
+# every test under "master" and "sumac" (the ``platform_release`` fixture).
+FAKE_PLATFORM_RELEASE = "master"
+# The LMS process: published-only reads, as edx-platform's lms/envs (Studio: "cms", "draft-preferred").
+SERVICE_VARIANT = "lms"
+MODULESTORE_BRANCH = "published-only"

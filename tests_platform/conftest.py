@@ -68,6 +68,17 @@ def key(block_type: str, block_id: str, course_key: CourseKey = COURSE):
     return course_key.make_usage_key(block_type, block_id)
 
 
+@pytest.fixture(autouse=True, params=["master", "sumac"])
+def platform_release(request, settings):
+    """
+    Every test runs against edx-platform master and against the named releases (Sumac, Teak,
+    Ulmo and Verawood behave alike here: no ``get_block_structure_version``, and Studio's
+    structure rebuilds read drafts; reference §9, §12). The fake reads ``FAKE_PLATFORM_RELEASE``.
+    """
+    settings.FAKE_PLATFORM_RELEASE = request.param
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _fresh_platform():
     """Empty fake modulestore/block-structure store, caches and compiled graphs around each test."""

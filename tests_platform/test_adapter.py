@@ -70,8 +70,26 @@ def test_unreleased_blocks_count_only_when_the_setting_says_so(published, settin
     assert graph_for(structure).possible[0] == 4.0
 
 
-def test_identical_trees_share_one_structure_object_and_version(published):
-    from openedx.core.djangoapps.content.block_structure.api import get_block_structure_version
+def _course_version():
+    from xmodule.modulestore.django import modulestore
+
+    return modulestore().get_course_version(COURSE)
+
+
+def _collected_root_stamp():
+    from openedx.core.djangoapps.content.block_structure.manager import STORE
+    from xmodule.modulestore.django import modulestore
+
+    collected = STORE[modulestore().make_course_usage_key(COURSE)][1]
+    return collected.get_xblock_field(collected.root_block_usage_key, "subtree_edited_on")
+
+
+def _base(version: str) -> str:
+    """The platform part of a structure version (before the tree digest)."""
+    return version.rsplit(":", 1)[0]
+
+
+def test_identical_trees_share_one_structure_object_and_version(published, platform_release):
     from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
 
     users = [make_user(f"u{i}") for i in range(5)]
@@ -80,41 +98,64 @@ def test_identical_trees_share_one_structure_object_and_version(published):
     assert len({id(structures[u.pk]) for u in users[1:]}) == 1
     assert structures[users[0].pk] is not structures[users[1].pk]
     assert structures[users[0].pk].version != structures[users[1].pk].version
-    base = get_block_structure_version(COURSE)
-    assert base and all(structures[u.pk].version.startswith(f"{base}:") for u in users)
+    assert {_base(structures[u.pk].version) for u in users} == {_base(structures[users[1].pk].version)}
     # A later batch with the same structure version gets the same object again.
     assert get_adapter().get_course_structure(COURSE, users[2]) is structures[users[1].pk]
 
 
-def test_a_rebuilt_structure_gets_a_new_version(published):
-    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
-
-    learner = make_user("ann")
-    before = get_adapter().get_course_structure(COURSE, learner)
-    update_course_in_cache(COURSE)
-    after = get_adapter().get_course_structure(COURSE, learner)
-    assert after.version != before.version
-    assert leaves(after) == leaves(before)
-
-
-def test_without_get_block_structure_version_a_digest_of_the_collected_tree_versions_it(published, monkeypatch):
+def test_each_release_versions_the_structure_from_its_own_source(published, platform_release, monkeypatch):
+    """Master: ``get_block_structure_version`` (the course_version); the releases: the root's subtree_edited_on."""
     import openedx.core.djangoapps.content.block_structure.api as block_structure_api
-    from xmodule.modulestore.django import modulestore
 
-    monkeypatch.delattr(block_structure_api, "get_block_structure_version")  # an older release
     calls = []
     real = block_structure_api.get_course_in_cache
     monkeypatch.setattr(block_structure_api, "get_course_in_cache", lambda key: calls.append(key) or real(key))
     ann, bob = make_user("ann"), make_user("bob")
     first = get_adapter().get_course_structure(COURSE, ann)
-    assert first.version.startswith("h:")  # the collected root has no edit stamp field
     assert get_adapter().get_course_structure(COURSE, bob) is first
-    assert len(calls) == 2  # no version to trust: loaded once per batch
+    if platform_release == "master":
+        assert block_structure_api.get_block_structure_version(COURSE) == _course_version()
+        assert _base(first.version) == _course_version()
+        assert len(calls) == 1  # loaded once per structure version, not per batch
+    else:
+        assert not hasattr(block_structure_api, "get_block_structure_version")
+        assert _base(first.version) == f"e:{_collected_root_stamp()}"  # collected by GradesTransformer
+        assert len(calls) == 2  # no version without loading: once per batch
+
+
+def test_the_version_follows_publishes_not_rebuilds(published, platform_release):
+    """A rebuild of unchanged content keeps the version (real master semantics); a publish changes it."""
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+    from xmodule.modulestore.django import modulestore
+
     from .conftest import course_blocks
 
+    learner = make_user("ann")
+    before = get_adapter().get_course_structure(COURSE, learner)
+    update_course_in_cache(COURSE)
+    assert get_adapter().get_course_structure(COURSE, learner).version == before.version
+
     modulestore().publish_fixture(COURSE, course_blocks(extra_leaf=True), emit_signals=False)
-    block_structure_api.update_course_in_cache(COURSE)
-    assert get_adapter().get_course_structure(COURSE, ann).version.split(":")[1] != first.version.split(":")[1]
+    update_course_in_cache(COURSE)
+    after = get_adapter().get_course_structure(COURSE, learner)
+    assert _base(after.version) != _base(before.version)
+    assert leaves(after) == ["h1", "h7", "p1"]
+
+
+def test_a_structure_built_by_the_first_read_gets_the_platform_version(db, platform_release):
+    """On master, the version of a structure the adapter's own load built is the course_version at once."""
+    from openedx.core.djangoapps.content.block_structure.manager import STORE
+    from xmodule.modulestore.django import modulestore
+
+    from .conftest import course_blocks
+
+    modulestore().publish_fixture(COURSE, course_blocks(), emit_signals=False)  # no structure stored yet
+    assert not STORE
+    ann, bob = make_user("ann"), make_user("bob")
+    first = get_adapter().get_course_structure(COURSE, ann)
+    assert get_adapter().get_course_structure(COURSE, bob) is first
+    expected = _course_version() if platform_release == "master" else f"e:{_collected_root_stamp()}"
+    assert _base(first.version) == expected
 
 
 def test_an_unknown_course_is_course_not_found(db):

@@ -154,9 +154,12 @@ class EdxPlatformAdapter(HostAdapter):
         """
         The collected structure and its version, loaded at most once per version.
 
-        Without ``get_block_structure_version`` (older releases) the structure is loaded on
-        every call (once per batch) and versioned by its root's ``subtree_edited_on`` or
-        ``course_version`` field, else by a digest of the whole collected tree.
+        On edx-platform master the version is ``get_block_structure_version`` (the course's
+        ``course_version``: it changes on publish, not on a rebuild), read again after a load
+        that built the structure. Sumac, Teak, Ulmo and Verawood lack that function (reference
+        §12): there the structure is loaded on every call (once per batch) and versioned by its
+        root's ``subtree_edited_on`` (collected by ``GradesTransformer``) or ``course_version``
+        field, else by a digest of the whole collected tree.
 
         Raises:
             CourseNotFound: no such course, or no block structure for it.
@@ -186,6 +189,9 @@ class EdxPlatformAdapter(HostAdapter):
             raise CourseNotFound(f"no block structure for {course_key}: {exc}") from exc
         if collected is None or len(collected) == 0:
             raise CourseNotFound(f"no block structure for {course_key}")
+        if not version:
+            # On master a structure that this very load built (none was stored) has a version now.
+            version = self._base_version(course_key)
         if not version:
             root = collected.root_block_usage_key
             stamp = collected.get_xblock_field(root, "subtree_edited_on") or collected.get_xblock_field(

@@ -1,5 +1,18 @@
-"""``BlockStructureManager``: collected structures (built from the modulestore, stored) and transforms."""
+"""
+``BlockStructureManager`` (``openedx.core.djangoapps.content.block_structure.manager``):
+collected structures, built from the modulestore and stored, and transforms.
+
+* The stored ``data_version`` is the course's ``course_version`` (``BlockStructureModel``): a
+  rebuild of unchanged content keeps it; a rebuild after a publish changes it (reference §12).
+* ``get_collected()`` rebuilds a missing or incompatible structure from **the calling process's
+  modulestore** and stores it where every process reads it (reference §9). On master that rebuild
+  runs in a ``published-only`` branch context; on the named releases it reads with the process's
+  branch setting, so a rebuild in Studio (``draft-preferred``) stores draft content the LMS then
+  serves.
+"""
 from __future__ import annotations
+
+from xmodule.modulestore import ModuleStoreEnum
 
 from .block_structure import BlockStructureModulestoreData
 from .exceptions import TransformerDataIncompatible, UsageKeyNotInBlockStructure
@@ -61,15 +74,20 @@ class BlockStructureManager:
                 return stored[1].copy()
             except TransformerDataIncompatible:
                 pass
+        from .api import release
+
+        if release() == "master":
+            with self.modulestore.branch_setting(ModuleStoreEnum.Branch.published_only, self.root_block_usage_key.course_key):
+                return self.update_collected_if_needed()
         return self.update_collected_if_needed()
 
     def update_collected_if_needed(self):
-        """Rebuild from the modulestore, collect, store; the data version changes."""
+        """Rebuild from the modulestore (the process's branch), collect, store; ``data_version`` = course_version."""
         built = BlockStructureFactory.create_from_modulestore(self.root_block_usage_key, self.modulestore)
         BlockStructureTransformers.collect(built)
         collected = built.as_block_data()
         course_key = self.root_block_usage_key.course_key
-        version = f"{self.modulestore.get_course_version(course_key)}.{_next_build()}"
+        version = self.modulestore.get_course_version(course_key)
         STORE[self.root_block_usage_key] = (version, collected)
         self.cache.set(f"block_structure_version:{course_key}", version, None)
         return collected.copy()
@@ -77,11 +95,3 @@ class BlockStructureManager:
     def clear(self):
         STORE.pop(self.root_block_usage_key, None)
         self.cache.delete(f"block_structure_version:{self.root_block_usage_key.course_key}")
-
-
-_builds = [0]
-
-
-def _next_build():
-    _builds[0] += 1
-    return _builds[0]

@@ -1,0 +1,1 @@
+"""Fake edx-platform package (tests only): ``lms.djangoapps.grades``."""
