@@ -15,6 +15,7 @@ from opaque_keys.edx.keys import CourseKey
 from opaque_keys.edx.locator import LibraryLocator
 
 from . import receivers
+from .keys import plain_key
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,21 @@ def _username(user) -> str:
 def handle_course_published(sender, course_key=None, **kwargs) -> None:
     """``SignalHandler.course_published``: recompute every enrollment (forced, after a countdown)."""
     if _is_course(course_key):
-        receivers.course_published(sender, course_key=course_key)
+        receivers.course_published(sender, course_key=plain_key(course_key))
 
 
 def handle_item_deleted(sender, usage_key=None, user_id=None, **kwargs) -> None:
-    """``SignalHandler.item_deleted``: the course's structure changed like a publish."""
-    course_key = getattr(usage_key, "course_key", None)
+    """
+    ``SignalHandler.item_deleted``: the course's structure changed like a publish.
+
+    Split sends the branch-qualified key (``location.for_branch(branch)``, once per branch it
+    deleted from; reference §10). Branch and version are stripped first, as edx-platform's own
+    receivers do (``usage_key.for_branch(None)``): a branched course key would read the draft
+    branch's structure and match no enrollment or stored row.
+    """
+    if usage_key is None:
+        return
+    course_key = getattr(plain_key(usage_key), "course_key", None)
     if _is_course(course_key):
         receivers.course_published(sender, course_key=course_key)
 

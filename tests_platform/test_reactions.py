@@ -63,16 +63,33 @@ def test_publishing_recomputes_every_enrollment(published, django_capture_on_com
     assert not StaleCompletion.objects.filter(resolved=False).exists()
 
 
-def test_a_deleted_block_recomputes_the_course(published, django_capture_on_commit_callbacks):
-    from xmodule.modulestore.django import FakeModuleStore, SignalHandler
+@pytest.mark.parametrize("revision", [None, "rev-opt-all"])
+def test_a_deleted_block_recomputes_the_course(published, django_capture_on_commit_callbacks, revision):
+    """
+    Studio deletes a block: split sends item_deleted with the branch-qualified key (reference §10).
+
+    The recompute is of the plain course, read from the published branch: a draft-only delete
+    (``revision=None``) changes nothing the learners see yet; a delete on both branches does.
+    """
+    from xmodule.modulestore.django import modulestore
 
     ann = make_user("ann")
     enroll(ann, django_capture_on_commit_callbacks)
-    before = StaleCompletion.objects.filter(username="ann", force=True).count()
+    forced = lambda: StaleCompletion.objects.filter(username="ann", course_key=COURSE, force=True).count()  # noqa: E731
+    before = forced()
     with django_capture_on_commit_callbacks(execute=True):
-        SignalHandler.item_deleted.send(sender=FakeModuleStore, usage_key=key("html", "h5"), user_id=1)
-    assert StaleCompletion.objects.filter(username="ann", force=True).count() == before + 1
+        modulestore().delete_item(key("html", "h1"), user_id=1, revision=revision)
+    assert forced() > before
     assert not StaleCompletion.objects.filter(resolved=False).exists()
+    if revision is None:
+        assert course_row(ann) == (0.0, 2.0)  # h1 is still published: never the draft branch's tree
+    else:
+        from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+
+        update_course_in_cache(COURSE)  # the platform's rebuild after the publish (30 s later)
+        with django_capture_on_commit_callbacks(execute=True):
+            modulestore().signal_handler.send("course_published", course_key=COURSE)
+        assert course_row(ann) == (0.0, 1.0)
 
 
 def test_library_publishes_are_ignored(published, django_capture_on_commit_callbacks):

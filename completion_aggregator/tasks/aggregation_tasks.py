@@ -9,13 +9,14 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
+from ..keys import plain_key
 
 log = logging.getLogger(__name__)
 
 
 def _course_key(value: str) -> Optional[CourseKey]:
     try:
-        return CourseKey.from_string(str(value))
+        return plain_key(CourseKey.from_string(str(value)))
     except InvalidKeyError:
         log.warning("completion_aggregator: ignoring a task for the invalid course key %r", value)
         return None

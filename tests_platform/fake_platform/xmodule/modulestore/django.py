@@ -247,7 +247,17 @@ class FakeModuleStore:
             for block in blocks.values():
                 if location in block.children:
                     block.children = [child for child in block.children if child != location]
+            self._new_version(course, "draft" if branch == ModuleStoreEnum.BranchName.draft else "published")
             self.signal_handler.send("item_deleted", usage_key=location.for_branch(branch), user_id=user_id)
+
+    def _new_version(self, course, branch):
+        """Split writes a new structure for every change: the branch's course_version and root edit time move."""
+        version = f"v{next(self._versions)}"
+        course["version" if branch == "published" else "draft_version"] = version
+        for block in course[branch].values():
+            if block.category == "course":
+                block.course_version = version
+                block.subtree_edited_on = _EPOCH + timedelta(seconds=int(version[1:]))
 
     def clear(self):
         """(Fake only.) Forget every course."""
