@@ -31,7 +31,10 @@ class CompletionAggregatorAppConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from . import platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+        from . import coalesce, platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+
+        # The ends of requests and Celery tasks: where one user action's reactions run (ADR 0010).
+        coalesce.connect()
 
         # edx-platform signals and openedx-events, only those importable in this process.
         platform_receivers.connect()

@@ -1,4 +1,18 @@
-"""Signal receivers: each translates one signal into one api call."""
+"""
+Signal receivers: each translates one signal into one api call.
+
+Two rules hold for all of them (ADR 0010):
+
+* **One user action, one reaction.** Reactions are registered through
+  :func:`completion_aggregator.coalesce.once_per_action` under a key per learner and course (or
+  per course for a publish), so the several signals of one action (an enrollment's
+  ``COURSE_ENROLLMENT_CHANGED`` + ``COURSE_ENROLLMENT_CREATED``, a cohort change's legacy and
+  openedx-events signals) write one forced stale row and cause one aggregation.
+* **Studio computes nothing.** In the CMS process (:func:`completion_aggregator.conf.in_studio`)
+  receivers write stale rows and queue Celery tasks, which the install guide routes to an LMS
+  queue; they never call the host adapter, because Studio's modulestore reads drafts and a
+  structure collected there is stored where the LMS reads it.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,12 +23,12 @@ from typing import Any
 from completion.models import BlockCompletion
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from . import api
-from .conf import get_setting
+from .coalesce import once_per_action
+from .conf import get_setting, in_studio
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +37,28 @@ def _synchronous() -> bool:
     return not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION")
 
 
-def _aggregate_after_commit(course_key, usernames) -> None:
-    """In synchronous mode, aggregate once the writer's transaction has committed."""
-    if not _synchronous():
-        return
-    usernames = list(usernames)
+def _aggregate_learner(course_key, username: str):
+    """The work that aggregates one enrollment at the end of the action: here, or in Studio on an LMS worker."""
+    if in_studio():
+        from .tasks.aggregation_tasks import aggregate_learners
 
-    def run() -> None:
-        chunk = int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE"))
-        for start in range(0, len(usernames), chunk):
-            api.aggregate_learners(course_key, usernames[start : start + chunk])
+        return lambda: aggregate_learners.apply_async(args=(str(course_key), [username]))
+    return lambda: api.aggregate_learners(course_key, [username])
 
-    transaction.on_commit(run)
+
+def _learner_key(course_key, username: str) -> tuple:
+    return ("learner", str(course_key), username)
+
+
+def _aggregate_after_action(course_key, username: str) -> bool:
+    """
+    In synchronous mode, aggregate the enrollment once the action ends (after the commit).
+
+    Returns False when that aggregation was already pending in this action. In asynchronous
+    mode nothing runs here (the service takes the stale rows) and the key still coalesces.
+    """
+    work = _aggregate_learner(course_key, username) if _synchronous() else (lambda: None)
+    return once_per_action(_learner_key(course_key, username), work)
 
 
 class _DeleteCall(threading.local):
@@ -103,42 +127,58 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
     else:
         username = instance.user.get_username()
     api.mark_stale(username, context_key, instance.full_block_key)
-    _aggregate_after_commit(context_key, [username])
+    _aggregate_after_action(context_key, username)
 
 
 def course_published(sender, course_key, **kwargs) -> None:
     """
     A new course structure: every active enrollment must be recomputed (forced).
 
-    Queued after commit with ``COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN`` seconds of delay,
-    because edx-platform rebuilds its block structure some time after the publish.
+    Queued after the action (once per course, however many signals it sent) with
+    ``COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN`` seconds of delay, because edx-platform
+    rebuilds its block structure some time after the publish.
     """
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
     from .tasks.handler_tasks import mark_all_stale
 
     countdown = int(get_setting("COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN") or 0)
-    transaction.on_commit(lambda: mark_all_stale.apply_async(args=(str(course_key),), countdown=countdown))
+    key = str(course_key)
+    once_per_action(("course", key), lambda: mark_all_stale.apply_async(args=(key,), countdown=countdown))
 
 
 def learner_changed(username: str, course_key) -> None:
-    """An enrollment, its track or its cohort changed: recompute that learner (forced)."""
+    """
+    An enrollment, its track or its cohort changed: recompute that learner (forced).
+
+    Once per action: the second signal of the same action writes no second stale row and
+    causes no second aggregation.
+    """
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
-    api.mark_stale(username, course_key, force=True)
-    _aggregate_after_commit(course_key, [username])
+    key = ("forced",) + _learner_key(course_key, username)
+    if once_per_action(key, lambda: None):
+        api.mark_stale(username, course_key, force=True)
+        _aggregate_after_action(course_key, username)
 
 
 def enrollment_changed(user_id: int, course_key) -> None:
     """
-    An enrollment was created, changed or removed: sync the statistics' totals once it commits.
+    An enrollment was created, changed or removed: sync the statistics' totals once the action ends.
 
     This runs whatever ``ENABLE_COURSE_ACTIVITY_SIGNALS`` says, because the totals must follow
-    enrollments.
+    enrollments. In Studio it is a task for an LMS worker (the sync reads enrollments through
+    the adapter).
     """
-    from .api.totals import sync_learners
+    if in_studio():
+        from .tasks.aggregation_tasks import sync_statistics_learners
 
-    transaction.on_commit(lambda: sync_learners(course_key, [user_id]))
+        work = lambda: sync_statistics_learners.apply_async(args=(str(course_key), [user_id]))  # noqa: E731
+    else:
+        from .api.totals import sync_learners
+
+        work = lambda: sync_learners(course_key, [user_id])  # noqa: E731
+    once_per_action(("enrollment", str(course_key), user_id), work)
 
 
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")

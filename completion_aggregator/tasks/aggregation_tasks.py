@@ -56,3 +56,20 @@ def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict
     if only_missing and is_built(key):
         return {"course_key": str(key), "skipped": True}
     return {"course_key": str(key), "learners": rebuild(key).learners}
+
+
+@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
+def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict:
+    """
+    Count or stop counting learners in a course's statistics totals after an enrollment change.
+
+    Queued by Studio's enrollment receivers (Studio enrolls a course's creator), which never
+    read enrollments through the host adapter themselves (ADR 0010).
+    """
+    key = _course_key(course_key)
+    if key is None:
+        return {}
+    from ..api.totals import sync_learners
+
+    joined, left = sync_learners(key, [int(user_id) for user_id in user_ids])
+    return {"course_key": str(key), "joined": joined, "left": left}

@@ -17,15 +17,29 @@ def test_enrolling_stores_zero_rows_with_the_real_possible(django_capture_on_com
     assert (row.earned, row.possible, row.percent) == (0.0, 16.0, 0.0)
 
 
-def test_cohort_changes_queue_the_learner():
+def test_cohort_changes_queue_the_learner(django_capture_on_commit_callbacks):
     course_key, _ = build_course()
     with override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True):
-        sam = learner("sam", course_key)
+        with django_capture_on_commit_callbacks(execute=True):
+            sam = learner("sam", course_key)
         StaleCompletion.objects.all().delete()
+        cohort = Cohort.objects.create(course_key=course_key, name="A")
+        with django_capture_on_commit_callbacks(execute=True):  # one action (committed) …
+            membership = CohortMembership.objects.create(cohort=cohort, user=sam, course_key=course_key)
+        with django_capture_on_commit_callbacks(execute=True):  # … and another
+            membership.delete()
+    assert list(StaleCompletion.objects.values_list("username", "force")) == [("sam", True), ("sam", True)]
+
+
+def test_changes_in_one_transaction_queue_the_learner_once():
+    """One transaction is one action: the aggregation after its commit reads every change (ADR 0010)."""
+    course_key, _ = build_course()
+    with override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True):
+        sam = learner("sam", course_key)  # the enrollment's forced row
         cohort = Cohort.objects.create(course_key=course_key, name="A")
         membership = CohortMembership.objects.create(cohort=cohort, user=sam, course_key=course_key)
         membership.delete()
-    assert list(StaleCompletion.objects.values_list("username", "force")) == [("sam", True), ("sam", True)]
+    assert list(StaleCompletion.objects.values_list("username", "force")) == [("sam", True)]
 
 
 @override_settings(ENABLE_COURSE_ACTIVITY_SIGNALS=False, COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
