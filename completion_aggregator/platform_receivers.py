@@ -1,11 +1,12 @@
 """
 Receivers for edx-platform's signals and the openedx-events learning events.
 
-Each one turns into the same api call the standalone host's receivers make
+The course and learner signals turn into the same api call the standalone host's receivers make
 (``receivers.course_published`` / ``receivers.learner_changed``), which also honour
-``ENABLE_COURSE_ACTIVITY_SIGNALS``. :func:`connect` (called from ``AppConfig.ready``) wires
-only the signals importable in this process: edx-platform's through the adapter module (the
-one place that imports edx-platform), openedx-events' when that package is installed.
+``ENABLE_COURSE_ACTIVITY_SIGNALS``; the retirement signals into ``api.forget_learner``.
+:func:`connect` (called from ``AppConfig.ready``) wires only the signals importable in this
+process: edx-platform's through the adapter module (the one place that imports edx-platform),
+openedx-events' when that package is installed.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import logging
 from opaque_keys.edx.keys import CourseKey
 from opaque_keys.edx.locator import LibraryLocator
 
-from . import receivers
+from . import api, receivers
 from .keys import plain_key
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,27 @@ def handle_enrollment_track_updated(sender, user=None, course_key=None, mode=Non
         receivers.learner_changed(_username(user), course_key)
 
 
+def handle_user_retire_lms_misc(sender, user=None, **kwargs) -> None:
+    """
+    ``USER_RETIRE_LMS_MISC`` (the retirement pipeline's ``retire_misc`` step): forget the learner.
+
+    Every row of ours naming them is deleted (Aggregator rows, stale rows) and the statistics'
+    totals are updated (``api.forget_learner``).
+    """
+    if user is not None:
+        api.forget_learner(user.pk, [_username(user)])
+
+
+def handle_user_retire_lms_critical(sender, user=None, retired_username=None, retired_email=None, **kwargs) -> None:
+    """
+    ``USER_RETIRE_LMS_CRITICAL`` (the ``retire`` step, just before the username is scrambled to
+    ``retired_username``): forget the learner again, under both names, so nothing written since
+    ``retire_misc`` remains.
+    """
+    if user is not None:
+        api.forget_learner(user.pk, [_username(user), retired_username or ""])
+
+
 # openedx-events -----------------------------------------------------------------------------
 def handle_enrollment_event(sender=None, enrollment=None, **kwargs) -> None:
     """``COURSE_ENROLLMENT_CREATED`` / ``COURSE_ENROLLMENT_CHANGED``: (re)compute an active enrollment."""
@@ -92,6 +114,8 @@ _PLATFORM_RECEIVERS = {
     "item_deleted": handle_item_deleted,
     "cohort_membership_updated": handle_cohort_membership_updated,
     "enrollment_track_updated": handle_enrollment_track_updated,
+    "user_retire_lms_misc": handle_user_retire_lms_misc,
+    "user_retire_lms_critical": handle_user_retire_lms_critical,
 }
 
 _EVENT_RECEIVERS = {

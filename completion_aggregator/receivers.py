@@ -23,7 +23,7 @@ from typing import Any
 from completion.models import BlockCompletion
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from . import api
@@ -123,6 +123,8 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
     if not getattr(context_key, "is_course", False):
         return
     if kwargs.get("signal") is post_delete:
+        if isinstance(kwargs.get("origin"), get_user_model()):
+            return  # the learner's own deletion (cascade): nothing left to aggregate, no row naming them
         username = _deleted_completion_username(instance, kwargs.get("origin"))
     else:
         username = instance.user.get_username()
@@ -183,10 +185,40 @@ def enrollment_changed(user_id: int, course_key) -> None:
 
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")
 def user_deleting(sender, instance, **kwargs) -> None:
-    """A user is being deleted and their rows will go by cascade: take them out of the totals first."""
-    from .api.totals import remove_user
+    """
+    A user is being deleted: take them out of the totals before their rows go by cascade, and
+    delete their stale rows (which name them by username, without a foreign key).
+    """
+    api.forget_learner(instance.pk, [instance.get_username()], resync=False)
 
-    remove_user(instance.pk)
+
+_RENAMED_FROM = "_completion_aggregator_renamed_from"
+
+
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="completion_aggregator.user_saving")
+def user_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """
+    Note the stored username of a user saved with another one (a rename, or retirement's scrambling).
+
+    One primary-key query per save that may change the username; none for a new user, a
+    fixture load, or a save whose ``update_fields`` leaves the username out (a login).
+    """
+    field = sender.USERNAME_FIELD
+    if raw or instance.pk is None or (update_fields is not None and field not in update_fields):
+        return
+    stored = sender._default_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
+    if stored is not None and stored != instance.get_username():
+        setattr(instance, _RENAMED_FROM, stored)
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="completion_aggregator.user_saved")
+def user_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A user was saved under a new username: their pending stale rows follow them (ADR 0010)."""
+    old = instance.__dict__.pop(_RENAMED_FROM, None)
+    if old is not None:
+        moved = api.rename_learner(old, instance.get_username())
+        if moved:
+            log.info("completion_aggregator: %d stale rows follow a renamed learner (id %s)", moved, instance.pk)
 
 
 if apps.is_installed("completion_aggregator.standalone"):

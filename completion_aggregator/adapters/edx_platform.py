@@ -92,6 +92,12 @@ def platform_signals() -> dict[str, Any]:
     track = _platform("common.djangoapps.student.signals.signals", "ENROLLMENT_TRACK_UPDATED", required=False)
     if track is not None:
         found["enrollment_track_updated"] = track
+    # User retirement (LMS only; plugins import these under try/except ImportError).
+    retirement = "openedx.core.djangoapps.user_api.accounts.signals"
+    for name in ("USER_RETIRE_LMS_MISC", "USER_RETIRE_LMS_CRITICAL"):
+        signal = _platform(retirement, name, required=False)
+        if signal is not None:
+            found[name.lower()] = signal
     return found
 
 

@@ -6,6 +6,7 @@ Views, tasks, receivers and management commands call these functions.
 from .aggregation import AggregationResult, aggregate_learners
 from .graphs import clear_graph_cache, graph_for
 from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
+from .learners import ForgottenLearnerData, forget_learner, rename_learner
 from .queue import has_pending_work, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "aggregate_learners",
     "clear_graph_cache",
     "compute_course_progress",
+    "ForgottenLearnerData",
+    "forget_learner",
     "get_course_progress",
     "graph_for",
     "has_pending_work",
@@ -21,6 +24,7 @@ __all__ = [
     "mark_course_stale",
     "mark_stale",
     "reaggregate_course",
+    "rename_learner",
 ]
 
 # Reports for the REST API: many learners, statistics, the course mean.

@@ -1,0 +1,1 @@
+"""Fake edx-platform package (tests only): ``openedx.core.djangoapps.user_api``."""
