@@ -129,5 +129,5 @@ def test_the_platform_receivers_are_connected():
     assert set(platform_receivers.connect()) == {
         "course_published", "item_deleted", "cohort_membership_updated", "enrollment_track_updated",
         "COURSE_ENROLLMENT_CREATED", "COURSE_ENROLLMENT_CHANGED", "COURSE_UNENROLLMENT_COMPLETED",
-        "COHORT_MEMBERSHIP_CHANGED",
+        "COHORT_MEMBERSHIP_CHANGED", "user_retire_lms_misc", "user_retire_lms_critical",
     }
