@@ -33,48 +33,70 @@ log = logging.getLogger(__name__)
 _PRUNE_AT = 1000
 
 
+class _Pending:
+    """One key's work waiting for a commit: its latest callback, and whether the work has run."""
+
+    __slots__ = ("done", "last")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.last: Callable[[], None] | None = None
+
+
 class _Action(threading.local):
     """The current thread's pending work: per transaction, and per request or task."""
 
     def __init__(self) -> None:
         self.depth = 0  # requests and tasks open in this thread (an eager task runs inside a request)
         self.deferred: dict[Hashable, Callable[[], None]] = {}
-        self.on_commit: dict[Hashable, Callable[[], None]] = {}
+        self.on_commit: dict[Hashable, _Pending] = {}
 
 
 _action = _Action()
 
 
-def _registered(callback: Callable[[], None]) -> bool:
+def _registered(callback: Callable[[], None] | None) -> bool:
     """Whether ``callback`` still waits for the commit (a rollback removes it from the list)."""
-    return any(entry[1] is callback for entry in transaction.get_connection().run_on_commit)
+    if callback is None:
+        return False
+    # From the end: the callback looked for is usually among the latest registered.
+    return any(entry[1] is callback for entry in reversed(transaction.get_connection().run_on_commit))
 
 
 def once_per_action(key: Hashable, work: Callable[[], None]) -> bool:
     """
-    Run ``work`` once at the end of the current action, unless ``key`` is pending already.
+    Run ``work`` once at the end of the current action, even if ``key`` is registered again.
 
-    Returns True when ``work`` was registered (or run at once), False when the key was already
-    pending in this action (the caller then skips its own per-action writes too).
+    Returns True when ``key`` was not pending in this action (``work`` registered, or run at
+    once), False when it was (the caller then skips its own per-action writes, such as a second
+    forced stale row). Inside a transaction a pending key still gets one more commit callback,
+    sharing the pending work's state: at the commit the first callback runs the work and the
+    others find it done. So the work runs once, and it also runs when only the later callback
+    is executed (a test that runs the callbacks of one block of its transaction).
     Exceptions of ``work`` at a commit propagate as ``on_commit`` callbacks do; at the end of a
     request or task they are logged (the stale rows stay unresolved for the service).
     """
     connection = transaction.get_connection()
     if connection.in_atomic_block:
         pending = _action.on_commit.get(key)
-        if pending is not None and _registered(pending):
-            return False
-        if len(_action.on_commit) >= _PRUNE_AT:
-            _action.on_commit = {k: cb for k, cb in _action.on_commit.items() if _registered(cb)}
+        fresh = pending is None or pending.done or not _registered(pending.last)
+        if fresh:
+            if len(_action.on_commit) >= _PRUNE_AT:
+                _action.on_commit = {k: p for k, p in _action.on_commit.items() if not p.done and _registered(p.last)}
+            pending = _action.on_commit[key] = _Pending()
+        state = pending
 
         def run() -> None:
-            if _action.on_commit.get(key) is run:
+            if state.done:
+                return
+            state.done = True
+            if _action.on_commit.get(key) is state:
                 del _action.on_commit[key]
             work()
 
-        _action.on_commit[key] = run
+        state.last = run
         transaction.on_commit(run)
-        return True
+        return fresh
     _action.on_commit.clear()  # no transaction open: whatever was left was rolled back
     if _action.depth > 0:
         if key in _action.deferred:

@@ -161,7 +161,7 @@ def learner_changed(username: str, course_key) -> None:
     key = ("forced",) + _learner_key(course_key, username)
     if once_per_action(key, lambda: None):
         api.mark_stale(username, course_key, force=True)
-        _aggregate_after_action(course_key, username)
+    _aggregate_after_action(course_key, username)
 
 
 def enrollment_changed(user_id: int, course_key) -> None:
