@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from django.core.signals import request_finished, request_started
 from django.db import transaction
@@ -78,13 +78,13 @@ def once_per_action(key: Hashable, work: Callable[[], None]) -> bool:
     """
     connection = transaction.get_connection()
     if connection.in_atomic_block:
-        pending = _action.on_commit.get(key)
-        fresh = pending is None or pending.done or not _registered(pending.last)
-        if fresh:
+        found = _action.on_commit.get(key)
+        fresh = found is None or found.done or not _registered(found.last)
+        if found is None or fresh:
             if len(_action.on_commit) >= _PRUNE_AT:
                 _action.on_commit = {k: p for k, p in _action.on_commit.items() if not p.done and _registered(p.last)}
-            pending = _action.on_commit[key] = _Pending()
-        state = pending
+            found = _action.on_commit[key] = _Pending()
+        state = found
 
         def run() -> None:
             if state.done:

@@ -1,6 +1,8 @@
 """Parsing keys typed by people (commands, imports). Pure: opaque-keys only."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
@@ -20,7 +22,10 @@ def parse_course_key(value: str | CourseKey) -> CourseKey:
         raise ValueError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN") from None
 
 
-def plain_key(key):
+KeyT = TypeVar("KeyT")
+
+
+def plain_key(key: KeyT) -> KeyT:
     """
     ``key`` without a modulestore branch or version (a course key or a usage key), as stored.
 
@@ -30,8 +35,10 @@ def plain_key(key):
     platform's enrollments hold plain keys, so a branched key would match nothing. Keys
     without branches (old-mongo, other key types) are returned unchanged.
     """
-    if getattr(key, "version_agnostic", None) is not None:
-        key = key.version_agnostic()
-    if getattr(key, "for_branch", None) is not None:
-        key = key.for_branch(None)
+    strip_version = getattr(key, "version_agnostic", None)
+    if strip_version is not None:
+        key = strip_version()
+    strip_branch = getattr(key, "for_branch", None)
+    if strip_branch is not None:
+        key = strip_branch(None)
     return key

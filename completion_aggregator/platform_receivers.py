@@ -78,9 +78,10 @@ def handle_user_retire_lms_misc(sender, user=None, **kwargs) -> None:
 
 def handle_user_retire_lms_critical(sender, user=None, retired_username=None, retired_email=None, **kwargs) -> None:
     """
-    ``USER_RETIRE_LMS_CRITICAL`` (the ``retire`` step, just before the username is scrambled to
-    ``retired_username``): forget the learner again, under both names, so nothing written since
-    ``retire_misc`` remains.
+    ``USER_RETIRE_LMS_CRITICAL``: forget the learner again, under both names.
+
+    Sent by the ``retire`` step just before the username is scrambled to ``retired_username``;
+    nothing written since ``retire_misc`` remains.
     """
     if user is not None:
         api.forget_learner(user.pk, [_username(user), retired_username or ""])

@@ -149,18 +149,31 @@ def course_published(sender, course_key, **kwargs) -> None:
     once_per_action(("course", key), lambda: mark_all_stale.apply_async(args=(key,), countdown=countdown))
 
 
+class _ForcedRows(threading.local):
+    """The forced stale row written by the current action, per learner and course: ``{key: id}``."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple, int] = {}
+
+
+_forced_rows = _ForcedRows()
+
+
 def learner_changed(username: str, course_key) -> None:
     """
     An enrollment, its track or its cohort changed: recompute that learner (forced).
 
-    Once per action: the second signal of the same action writes no second stale row and
-    causes no second aggregation.
+    Once per action: the second signal of the same action writes no second stale row (unless an
+    aggregation inside the action resolved the first) and causes no second aggregation.
     """
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
     key = ("forced",) + _learner_key(course_key, username)
-    if once_per_action(key, lambda: None):
-        api.mark_stale(username, course_key, force=True)
+    fresh = once_per_action(key, lambda: _forced_rows.ids.pop(key, None))
+    row_id = None if fresh else _forced_rows.ids.get(key)
+    # The action's forced row still waits (an aggregation inside the same action may have resolved it).
+    if row_id is None or not api.is_pending(row_id):
+        _forced_rows.ids[key] = api.mark_stale(username, course_key, force=True).pk
     _aggregate_after_action(course_key, username)
 
 
@@ -186,8 +199,10 @@ def enrollment_changed(user_id: int, course_key) -> None:
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")
 def user_deleting(sender, instance, **kwargs) -> None:
     """
-    A user is being deleted: take them out of the totals before their rows go by cascade, and
-    delete their stale rows (which name them by username, without a foreign key).
+    A user is being deleted: take them out of the totals, delete their stale rows.
+
+    The totals first, before their rows go by cascade; the stale rows name them by username,
+    without a foreign key.
     """
     api.forget_learner(instance.pk, [instance.get_username()], resync=False)
 

@@ -120,7 +120,7 @@ def test_a_rolled_back_action_leaves_nothing_pending(published, aggregations, dj
 
 def test_two_actions_aggregate_twice(committed_course, aggregations, client):
     """Coalescing is per action: a later action is recomputed again."""
-    ann = make_user("ann")
+    make_user("ann")
     cohort = cohort_in_group("One", 1)
     client.get(f"/fake-lms/enroll/{COURSE}/", {"username": "ann"})
     client.get(f"/fake-lms/cohort/{cohort.id}/add/", {"username": "ann"})

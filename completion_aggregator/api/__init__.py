@@ -5,9 +5,9 @@ Views, tasks, receivers and management commands call these functions.
 """
 from .aggregation import AggregationResult, aggregate_learners
 from .graphs import clear_graph_cache, graph_for
-from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
 from .learners import ForgottenLearnerData, forget_learner, rename_learner
-from .queue import has_pending_work, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
+from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
+from .queue import has_pending_work, is_pending, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
 
 __all__ = [
     "AggregationResult",
@@ -20,6 +20,7 @@ __all__ = [
     "get_course_progress",
     "graph_for",
     "has_pending_work",
+    "is_pending",
     "known_course_keys",
     "mark_course_stale",
     "mark_stale",

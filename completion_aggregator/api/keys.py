@@ -10,10 +10,12 @@ from ..keys import plain_key
 
 def as_course_key(value: Union[str, CourseKey]) -> CourseKey:
     """
-    A CourseKey from a key or its string form, without a modulestore branch or version
-    (``keys.plain_key``: a branch-qualified key would read the draft branch's structure).
+    A CourseKey from a key or its string form, without a modulestore branch or version.
+
+    (``keys.plain_key``: a branch-qualified key would read the draft branch's structure.)
 
     Raises:
         opaque_keys.InvalidKeyError: the string is not a course key.
     """
-    return plain_key(value if isinstance(value, CourseKey) else CourseKey.from_string(str(value)))
+    key = value if isinstance(value, CourseKey) else CourseKey.from_string(str(value))
+    return plain_key(key)

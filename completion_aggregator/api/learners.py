@@ -8,8 +8,8 @@ and takes them out of the statistics' running totals (ADR 0010).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.db import transaction
 from opaque_keys.edx.keys import CourseKey

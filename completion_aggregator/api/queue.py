@@ -42,6 +42,11 @@ def mark_course_stale(
     return usernames
 
 
+def is_pending(stale_id: int) -> bool:
+    """True while the stale row ``stale_id`` exists and is unresolved (one primary-key query)."""
+    return StaleCompletion.objects.filter(id=stale_id, resolved=False).exists()
+
+
 def has_pending_work(username: str, course_key: CourseKey) -> bool:
     """True when the enrollment has unresolved stale rows."""
     return StaleCompletion.objects.filter(username=username, course_key=course_key, resolved=False).exists()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import django.dispatch
 from django.conf import settings
@@ -34,7 +34,7 @@ from . import ModuleStoreEnum
 from .exceptions import ItemNotFoundError
 
 _branch = threading.local()
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class SwitchedSignal(django.dispatch.Signal):
