@@ -169,7 +169,10 @@ def learner_changed(username: str, course_key) -> None:
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
     key = ("forced",) + _learner_key(course_key, username)
-    fresh = once_per_action(key, lambda: _forced_rows.ids.pop(key, None))
+    def forget() -> None:
+        _forced_rows.ids.pop(key, None)
+
+    fresh = once_per_action(key, forget)
     row_id = None if fresh else _forced_rows.ids.get(key)
     # The action's forced row still waits (an aggregation inside the same action may have resolved it).
     if row_id is None or not api.is_pending(row_id):
