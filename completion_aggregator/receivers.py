@@ -169,6 +169,7 @@ def learner_changed(username: str, course_key) -> None:
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
     key = ("forced",) + _learner_key(course_key, username)
+
     def forget() -> None:
         _forced_rows.ids.pop(key, None)
 
@@ -176,6 +177,8 @@ def learner_changed(username: str, course_key) -> None:
     row_id = None if fresh else _forced_rows.ids.get(key)
     # The action's forced row still waits (an aggregation inside the same action may have resolved it).
     if row_id is None or not api.is_pending(row_id):
+        if len(_forced_rows.ids) >= 1000:  # left by actions that ended at once (no transaction, request or task)
+            _forced_rows.ids.clear()
         _forced_rows.ids[key] = api.mark_stale(username, course_key, force=True).pk
     _aggregate_after_action(course_key, username)
 
