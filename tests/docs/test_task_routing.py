@@ -5,6 +5,7 @@ Studio queues tasks that must run on an LMS worker; a task missing from the guid
 ``EXPLICIT_QUEUES`` / ``ALTERNATE_ENV_TASKS`` lines would run on a CMS worker. The registered
 task names (``@shared_task(name=…)``) and both lists of ``docs/install_lms.rst`` must agree.
 """
+
 from __future__ import annotations
 
 import re
