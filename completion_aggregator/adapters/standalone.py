@@ -15,7 +15,7 @@ from opaque_keys.edx.django.models import CourseKeyField
 from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
-from ..data import BlockData, CourseStructureData
+from ..data import BlockData, CourseStartDatesData, CourseStructureData
 from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 _CACHE_SIZE = 64
@@ -393,6 +393,19 @@ class StandaloneAdapter(HostAdapter):
                     visible.add(child)
                     stack.append(child)
         return frozenset(full.blocks) - visible
+
+    def course_start_dates(self, course_key: CourseKey) -> CourseStartDatesData:
+        """
+        The distinct effective starts of the live structure's blocks (``CourseBlock.start``,
+        already inherited at import). The host has no personalised dates.
+
+        Raises:
+            CourseNotFound: no published structure.
+        """
+        full = self._latest(course_key)
+        return CourseStartDatesData(
+            course_key=str(course_key), starts=tuple(sorted({start for _key, start in full.starts}))
+        )
 
     def course_exists(self, course_key: CourseKey) -> bool:
         from ..standalone.models import CourseStructure

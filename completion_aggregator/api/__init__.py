@@ -7,10 +7,12 @@ from .aggregation import AggregationResult, aggregate_learners
 from .graphs import clear_graph_cache, graph_for
 from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
 from .queue import has_pending_work, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
+from .releases import ReleaseCheckData, mark_released_stale
 
 __all__ = [
     "AggregationResult",
     "BlockNotInCourse",
+    "ReleaseCheckData",
     "aggregate_learners",
     "clear_graph_cache",
     "compute_course_progress",
@@ -19,6 +21,7 @@ __all__ = [
     "has_pending_work",
     "known_course_keys",
     "mark_course_stale",
+    "mark_released_stale",
     "mark_stale",
     "reaggregate_course",
 ]
