@@ -1,9 +1,9 @@
 """The read path for one learner: stored rows, or a fresh computation when work is pending."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Mapping, Optional
+from typing import Optional
 
 from completion.models import BlockCompletion
 from django.contrib.auth.models import AbstractBaseUser

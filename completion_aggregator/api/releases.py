@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -24,6 +23,7 @@ from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
 from ..conf import get_setting
 from ..models import Aggregator
+from .keys import as_course_key
 from .queue import mark_course_stale
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,14 @@ class ReleaseCheckData:
     """What one check did: the window ``(since, until]`` and what it queued."""
 
     checked: bool = False
-    since: Optional[datetime] = None
-    until: Optional[datetime] = None
+    since: datetime | None = None
+    until: datetime | None = None
     courses: list[str] = field(default_factory=list)  # every enrollment queued
     learner_courses: list[str] = field(default_factory=list)  # only learners with personalised dates
     enrollments: int = 0
 
 
-def mark_released_stale(now: Optional[datetime] = None) -> ReleaseCheckData:
+def mark_released_stale(now: datetime | None = None) -> ReleaseCheckData:
     """
     Queue the learners whose content was released since the last check (forced, whole course).
 
@@ -78,7 +78,10 @@ def mark_released_stale(now: Optional[datetime] = None) -> ReleaseCheckData:
     result.checked, result.since, result.until = True, since, now
     adapter = get_adapter()
     users = get_user_model()
-    for course_key in Aggregator.objects.order_by("course_key").values_list("course_key", flat=True).distinct():
+    for stored_key in Aggregator.objects.order_by("course_key").values_list("course_key", flat=True).distinct():
+        if stored_key is None:  # pragma: no cover - the column is NOT NULL
+            continue
+        course_key = as_course_key(stored_key)
         try:
             dates = adapter.course_start_dates(course_key)
         except CourseNotFound:

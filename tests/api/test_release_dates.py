@@ -130,8 +130,9 @@ class PersonalDatesAdapter(StandaloneAdapter):
 def test_a_personalised_start_date_queues_only_its_learner(settings):
     settings.COMPLETION_AGGREGATOR_ADAPTER = f"{__name__}.PersonalDatesAdapter"
     start = timezone.now()
-    course_key, leaves = build_course(shape=(1, 1, 1, 2))
-    alex, bo = learner("alex", course_key), learner("bo", course_key)
+    course_key, _leaves = build_course(shape=(1, 1, 1, 2))
+    alex = learner("alex", course_key)
+    learner("bo", course_key)
     api.aggregate_learners(course_key, ["alex", "bo"])
     get_adapter().learner_starts = ((alex.pk, start + timedelta(days=2)),)
     try:
