@@ -213,17 +213,23 @@ class StandaloneAdapter(HostAdapter):
                 self._full.popitem(last=False)
         return full
 
-    def _variant(self, full: _FullStructure, hidden: frozenset[str]) -> CourseStructureData:
-        key = (full.structure_id, hidden)
+    def _variant(
+        self, full: _FullStructure, hidden: frozenset[str], locked: frozenset[str] = frozenset()
+    ) -> CourseStructureData:
+        key = (full.structure_id, hidden, locked)
         with self._lock:
             found = self._variants.get(key)
             if found is not None:
                 self._variants.move_to_end(key)
                 return found
-        if hidden:
+        if hidden or locked:
             digest = hashlib.sha1("\n".join(sorted(hidden)).encode()).hexdigest()[:12]
+            if locked:
+                digest += "l" + hashlib.sha1("\n".join(sorted(locked)).encode()).hexdigest()[:8]
             blocks = {
-                k: BlockData(b.key, b.block_type, tuple(c for c in b.children if c not in hidden), b.optional)
+                k: BlockData(
+                    b.key, b.block_type, tuple(c for c in b.children if c not in hidden), b.optional, k in locked
+                )
                 for k, b in full.blocks.items()
                 if k not in hidden
             }
@@ -269,16 +275,45 @@ class StandaloneAdapter(HostAdapter):
             return result
         cohort_groups = self._cohort_groups(course_key, learners) if full.uses_cohorts else {}
         modes = self._enrollment_modes(course_key, learners) if full.uses_modes else {}
-        hidden_by_profile: dict[tuple, frozenset[str]] = {}
+        hidden_by_profile: dict[tuple, tuple[frozenset[str], frozenset[str]]] = {}
         for user in learners:
             groups = self._groups(full, user.pk, cohort_groups.get(user.pk), modes.get(user.pk))
             picks = self._library_picks(full, user.pk, groups, base_hidden)
             profile = (tuple(sorted(groups.items())), tuple(sorted(picks.items())))
-            hidden = hidden_by_profile.get(profile)
-            if hidden is None:
-                hidden = hidden_by_profile[profile] = self._hidden(full, groups, picks, base_hidden)
-            result[user.pk] = self._variant(full, hidden)
+            found = hidden_by_profile.get(profile)
+            if found is None:
+                hidden = self._hidden(full, groups, picks, base_hidden)
+                found = hidden_by_profile[profile] = (hidden, self._locked(full, groups, hidden))
+            result[user.pk] = self._variant(full, *found)
         return result
+
+    @staticmethod
+    def _locked(full: _FullStructure, groups: Mapping[int, Optional[int]], hidden: frozenset[str]) -> frozenset[str]:
+        """
+        The visible blocks content type gating locks for this learner (ADR 0011): a block whose
+        ``group_access`` on a ``content_type_gate`` partition excludes the learner's group, and
+        its subtree. They stay in the tree and count in ``possible``.
+        """
+        stack = [
+            key
+            for key, access in full.group_access.items()
+            if key not in hidden
+            and any(
+                (partition := full.partitions.get(partition_id)) is not None
+                and partition.active
+                and partition.scheme == "content_type_gate"
+                and groups.get(partition_id) not in allowed
+                for partition_id, allowed in access
+            )
+        ]
+        locked: set[str] = set()
+        while stack:
+            key = stack.pop()
+            if key in locked or key in hidden or key not in full.blocks:
+                continue
+            locked.add(key)
+            stack.extend(full.blocks[key].children)
+        return frozenset(locked)
 
     # Per-learner content ----------------------------------------------------------------
     @staticmethod

@@ -105,6 +105,14 @@ def test_content_type_gating_keeps_gated_content_counted(tmp_path):
     enroll_learners(KEY, ["auditor"], create_users=True, mode="audit")
     enroll_learners(KEY, ["payer"], create_users=True, mode="verified")
     assert (_possible("auditor"), _possible("payer")) == (4.0, 4.0)
+    # …but the audit learner's gated unit is locked (ADR 0011), the verified learner's is not.
+    unit = str(KEY.make_usage_key("vertical", "verified_only"))
+    leaf = str(KEY.make_usage_key("problem", "p1"))
+    users = get_user_model().objects.filter(username__in=["auditor", "payer"])
+    structures = get_adapter().get_course_structures(KEY, list(users))
+    by_name = {user.username: structures[user.pk] for user in users}
+    assert by_name["auditor"].blocks[unit].locked and by_name["auditor"].blocks[leaf].locked
+    assert not by_name["payer"].blocks[unit].locked and not by_name["payer"].blocks[leaf].locked
 
 
 def test_an_undeclared_partition_still_hides_the_block(tmp_path):
