@@ -19,6 +19,7 @@ class ServiceSummary:
     courses: int = 0
     tasks: int = 0
     task_ids: list[str] = field(default_factory=list)
+    released_courses: int = 0  # courses queued because a start date passed (ADR 0012)
 
 
 def run_service(
@@ -31,9 +32,14 @@ def run_service(
     """
     Read unresolved stale rows in id order and enqueue one task per course × chunk of learners.
 
+    First, at most every ``COMPLETION_AGGREGATOR_RELEASE_CHECK_INTERVAL`` seconds, queue the
+    learners of courses whose block start dates passed since the last check
+    (``api.releases.mark_released_stale``), so this run already aggregates them.
+
     Raises:
         LockHeld: another service run is in progress.
     """
+    from .api.releases import mark_released_stale
     from .tasks.aggregation_tasks import aggregate_learners
 
     summary = ServiceSummary()
@@ -45,6 +51,8 @@ def run_service(
         get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
     ):
+        released = mark_released_stale()
+        summary.released_courses = len(released.courses) + len(released.learner_courses)
         last_id = 0
         while summary.stale_rows < limit:
             size = min(batch_size, limit - summary.stale_rows)

@@ -57,6 +57,21 @@ class CourseStructureData:
 
 
 @dataclass(frozen=True)
+class CourseStartDatesData:
+    """
+    When a course's content becomes visible to learners, as the host can tell (ADR 0012).
+
+    ``starts``: the distinct effective start dates of the course's blocks (aware datetimes,
+    sorted; past ones included). ``learner_starts``: personalised start dates, as sorted
+    ``(user id, start)`` pairs, for hosts that move dates per learner (empty otherwise).
+    """
+
+    course_key: str
+    starts: tuple[datetime, ...] = ()
+    learner_starts: tuple[tuple[int, datetime], ...] = ()
+
+
+@dataclass(frozen=True)
 class CompletionData:
     """One BlockCompletion value of one learner."""
 

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from opaque_keys.edx.keys import CourseKey
 
-from ..data import CourseStructureData
+from ..data import CourseStartDatesData, CourseStructureData
 
 #: Roles that give course-scoped staff powers in the REST API.
 COURSE_STAFF_ROLES = frozenset({"staff", "instructor"})
@@ -43,6 +43,18 @@ class HostAdapter(abc.ABC):
     def get_course_structure(self, course_key: CourseKey, user: AbstractBaseUser) -> CourseStructureData:
         """One user's visible structure. Raises CourseNotFound like ``get_course_structures``."""
         return self.get_course_structures(course_key, [user])[user.pk]
+
+    def course_start_dates(self, course_key: CourseKey) -> CourseStartDatesData:
+        """
+        The course's block start dates (and personalised ones, where the host has them).
+
+        ``run_aggregator_service`` marks a course's learners stale when one of these passes
+        (ADR 0012). The default knows no dates (an adapter that cannot tell: no reaction).
+
+        Raises:
+            CourseNotFound: the course does not exist or has no structure.
+        """
+        return CourseStartDatesData(course_key=str(course_key))
 
     @abc.abstractmethod
     def course_exists(self, course_key: CourseKey) -> bool:

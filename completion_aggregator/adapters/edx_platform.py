@@ -32,6 +32,7 @@ import importlib
 import logging
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,7 +41,7 @@ from django.db.models import Q, QuerySet
 from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
-from ..data import BlockData, CourseStructureData
+from ..data import BlockData, CourseStartDatesData, CourseStructureData
 from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 log = logging.getLogger(__name__)
@@ -322,6 +323,27 @@ class EdxPlatformAdapter(HostAdapter):
             )
         )
         return candidates - placed
+
+    def course_start_dates(self, course_key: CourseKey) -> CourseStartDatesData:
+        """
+        The distinct start dates of the course's blocks, read from the collected structure:
+        ``StartDateTransformer``'s merged start (``merged_start_date``, the block's effective
+        start, which its ``collect`` stores) where present, else the collected ``start`` field.
+        Personalised dates (edx-when overrides) are not reported.
+
+        Raises:
+            CourseNotFound: no such course or no block structure.
+            ImproperlyConfigured: not running inside edx-platform.
+        """
+        _version, collected = self._collected_structure(course_key)
+        starts = set()
+        for usage_key in collected:
+            start = collected.get_transformer_block_field(usage_key, "start_date", "merged_start_date")
+            if not isinstance(start, datetime):
+                start = collected.get_xblock_field(usage_key, "start")
+            if isinstance(start, datetime):
+                starts.add(start)
+        return CourseStartDatesData(course_key=str(course_key), starts=tuple(sorted(starts)))
 
     def course_exists(self, course_key: CourseKey) -> bool:
         """True when a ``CourseOverview`` exists (edx-platform creates it on publish)."""

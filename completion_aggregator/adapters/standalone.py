@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from typing import Iterable, Mapping, Optional, Sequence
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
@@ -14,11 +15,48 @@ from opaque_keys.edx.django.models import CourseKeyField
 from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
-from ..data import BlockData, CourseStructureData
+from ..data import BlockData, CourseStartDatesData, CourseStructureData
 from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 _CACHE_SIZE = 64
 _VARIANT_CACHE_SIZE = 512  # library selections multiply the variants of a course
+
+#: The partitions edx-platform creates at run time (never in an export's ``policy.json``;
+#: ``edx-platform.md`` §11): the enrollment track (``ENROLLMENT_TRACK_PARTITION_ID``) and
+#: content type gating (``CONTENT_GATING_PARTITION_ID``).
+ENROLLMENT_TRACK_PARTITION_ID = 50
+CONTENT_GATING_PARTITION_ID = 51
+#: The enrollment-track group ids: the ``id`` of each mode in the LMS setting
+#: ``COURSE_ENROLLMENT_MODES`` (read from the Django settings when the host defines it).
+DEFAULT_ENROLLMENT_MODE_IDS = {
+    "audit": 1,
+    "verified": 2,
+    "professional": 3,
+    "no-id-professional": 4,
+    "credit": 5,
+    "honor": 6,
+    "masters": 7,
+}
+#: Content type gating's groups (edx-platform's ``CONTENT_TYPE_GATE_GROUP_IDS``) and the modes
+#: it limits (the modes the platform upsells to verified).
+LIMITED_ACCESS_GROUP_ID = 1
+FULL_ACCESS_GROUP_ID = 2
+LIMITED_ACCESS_MODES = frozenset({"audit", "honor"})
+
+
+def enrollment_mode_ids() -> dict[str, int]:
+    """
+    ``{mode slug: group id}`` of the enrollment-track partition: the host's Django setting
+    ``COURSE_ENROLLMENT_MODES`` (``{slug: {"id": int, …}}``, the LMS setting's shape) when it is
+    defined and readable, else :data:`DEFAULT_ENROLLMENT_MODE_IDS`.
+    """
+    configured = getattr(django_settings, "COURSE_ENROLLMENT_MODES", None)
+    if isinstance(configured, Mapping):
+        try:
+            return {str(slug): int(mode["id"]) for slug, mode in configured.items()}
+        except (KeyError, TypeError, ValueError):
+            pass
+    return dict(DEFAULT_ENROLLMENT_MODE_IDS)
 
 
 class _FullStructure:
@@ -64,6 +102,18 @@ class _FullStructure:
                 mapping = {int(group): child for group, child in (extra.get("group_id_to_child") or {}).items()}
                 partition_id = extra.get("user_partition_id")
                 self.splits[key] = (None if partition_id is None else int(partition_id), mapping)
+        # The partitions the platform creates at run time (a declared partition with the same
+        # id wins: edx-platform keeps ids below 100 for these, so real exports never declare one).
+        self.partitions.setdefault(
+            ENROLLMENT_TRACK_PARTITION_ID,
+            _Partition(ENROLLMENT_TRACK_PARTITION_ID, "enrollment_track", (), True),
+        )
+        self.partitions.setdefault(
+            CONTENT_GATING_PARTITION_ID,
+            _Partition(
+                CONTENT_GATING_PARTITION_ID, "content_type_gate", (LIMITED_ACCESS_GROUP_ID, FULL_ACCESS_GROUP_ID), True
+            ),
+        )
         for partition_id, mapping in self.splits.values():
             if partition_id is not None and partition_id not in self.partitions:
                 # A split_test whose partition the course does not declare: its groups are the mapping's.
@@ -75,6 +125,13 @@ class _FullStructure:
         self.uses_cohorts = any(
             self.partitions[partition].scheme == "cohort" for partition in used if partition in self.partitions
         )
+        self.uses_modes = any(
+            self.partitions[partition].scheme in _MODE_SCHEMES for partition in used if partition in self.partitions
+        )
+
+
+#: Partition schemes whose group follows the learner's enrollment mode.
+_MODE_SCHEMES = frozenset({"enrollment_track", "content_type_gate"})
 
 
 class _Partition:
@@ -156,17 +213,23 @@ class StandaloneAdapter(HostAdapter):
                 self._full.popitem(last=False)
         return full
 
-    def _variant(self, full: _FullStructure, hidden: frozenset[str]) -> CourseStructureData:
-        key = (full.structure_id, hidden)
+    def _variant(
+        self, full: _FullStructure, hidden: frozenset[str], locked: frozenset[str] = frozenset()
+    ) -> CourseStructureData:
+        key = (full.structure_id, hidden, locked)
         with self._lock:
             found = self._variants.get(key)
             if found is not None:
                 self._variants.move_to_end(key)
                 return found
-        if hidden:
+        if hidden or locked:
             digest = hashlib.sha1("\n".join(sorted(hidden)).encode()).hexdigest()[:12]
+            if locked:
+                digest += "l" + hashlib.sha1("\n".join(sorted(locked)).encode()).hexdigest()[:8]
             blocks = {
-                k: BlockData(b.key, b.block_type, tuple(c for c in b.children if c not in hidden), b.optional)
+                k: BlockData(
+                    b.key, b.block_type, tuple(c for c in b.children if c not in hidden), b.optional, k in locked
+                )
                 for k, b in full.blocks.items()
                 if k not in hidden
             }
@@ -211,16 +274,46 @@ class StandaloneAdapter(HostAdapter):
             result.update((user.pk, learner_view) for user in learners)
             return result
         cohort_groups = self._cohort_groups(course_key, learners) if full.uses_cohorts else {}
-        hidden_by_profile: dict[tuple, frozenset[str]] = {}
+        modes = self._enrollment_modes(course_key, learners) if full.uses_modes else {}
+        hidden_by_profile: dict[tuple, tuple[frozenset[str], frozenset[str]]] = {}
         for user in learners:
-            groups = self._groups(full, user.pk, cohort_groups.get(user.pk))
+            groups = self._groups(full, user.pk, cohort_groups.get(user.pk), modes.get(user.pk))
             picks = self._library_picks(full, user.pk, groups, base_hidden)
             profile = (tuple(sorted(groups.items())), tuple(sorted(picks.items())))
-            hidden = hidden_by_profile.get(profile)
-            if hidden is None:
-                hidden = hidden_by_profile[profile] = self._hidden(full, groups, picks, base_hidden)
-            result[user.pk] = self._variant(full, hidden)
+            found = hidden_by_profile.get(profile)
+            if found is None:
+                hidden = self._hidden(full, groups, picks, base_hidden)
+                found = hidden_by_profile[profile] = (hidden, self._locked(full, groups, hidden))
+            result[user.pk] = self._variant(full, *found)
         return result
+
+    @staticmethod
+    def _locked(full: _FullStructure, groups: Mapping[int, Optional[int]], hidden: frozenset[str]) -> frozenset[str]:
+        """
+        The visible blocks content type gating locks for this learner (ADR 0011): a block whose
+        ``group_access`` on a ``content_type_gate`` partition excludes the learner's group, and
+        its subtree. They stay in the tree and count in ``possible``.
+        """
+        stack = [
+            key
+            for key, access in full.group_access.items()
+            if key not in hidden
+            and any(
+                (partition := full.partitions.get(partition_id)) is not None
+                and partition.active
+                and partition.scheme == "content_type_gate"
+                and groups.get(partition_id) not in allowed
+                for partition_id, allowed in access
+            )
+        ]
+        locked: set[str] = set()
+        while stack:
+            key = stack.pop()
+            if key in locked or key in hidden or key not in full.blocks:
+                continue
+            locked.add(key)
+            stack.extend(full.blocks[key].children)
+        return frozenset(locked)
 
     # Per-learner content ----------------------------------------------------------------
     @staticmethod
@@ -234,13 +327,36 @@ class StandaloneAdapter(HostAdapter):
         return {user_id: (partition, group) for user_id, partition, group in rows}
 
     @staticmethod
-    def _groups(full: _FullStructure, user_id: int, cohort_group: Optional[tuple]) -> dict[int, Optional[int]]:
-        """The learner's group in each partition the structure uses (None: no group)."""
+    def _enrollment_modes(course_key: CourseKey, learners: Sequence[AbstractBaseUser]) -> dict[int, str]:
+        """``{user id: enrollment mode}`` of the learners' enrollments: one query for the batch."""
+        from ..standalone.models import Enrollment
+
+        rows = Enrollment.objects.filter(
+            course_key=course_key, user_id__in=[user.pk for user in learners]
+        ).values_list("user_id", "mode")
+        return dict(rows)
+
+    @staticmethod
+    def _groups(
+        full: _FullStructure, user_id: int, cohort_group: Optional[tuple], mode: Optional[str] = None
+    ) -> dict[int, Optional[int]]:
+        """
+        The learner's group in each partition the structure uses (None: no group).
+
+        The enrollment-track partition's group is the id of the learner's enrollment mode
+        (:func:`enrollment_mode_ids`; an unknown mode has none); content type gating's is
+        limited access for the modes in :data:`LIMITED_ACCESS_MODES`, full access otherwise.
+        """
         groups: dict[int, Optional[int]] = {}
         for partition_id in full.used_partitions:
             partition = full.partitions.get(partition_id)
             group = None
-            if partition is None or not partition.groups:
+            if partition is not None and partition.scheme == "enrollment_track":
+                group = enrollment_mode_ids().get(mode) if mode is not None else None
+            elif partition is not None and partition.scheme == "content_type_gate":
+                if mode is not None:
+                    group = LIMITED_ACCESS_GROUP_ID if mode in LIMITED_ACCESS_MODES else FULL_ACCESS_GROUP_ID
+            elif partition is None or not partition.groups:
                 group = None
             elif partition.scheme == "cohort":
                 if cohort_group is not None and cohort_group[0] == partition_id:
@@ -258,7 +374,9 @@ class StandaloneAdapter(HostAdapter):
             partition = full.partitions.get(partition_id)
             if partition is None:
                 return False  # a restriction to an unknown partition: nobody (as edx-platform)
-            if not partition.active:
+            if not partition.active or partition.scheme == "content_type_gate":
+                # Content type gating never removes a block: the platform keeps it, locked, with
+                # an access-denied message (edx-platform.md §11), and a locked block counts.
                 continue
             if groups.get(partition_id) not in allowed:
                 return False
@@ -310,6 +428,19 @@ class StandaloneAdapter(HostAdapter):
                     visible.add(child)
                     stack.append(child)
         return frozenset(full.blocks) - visible
+
+    def course_start_dates(self, course_key: CourseKey) -> CourseStartDatesData:
+        """
+        The distinct effective starts of the live structure's blocks (``CourseBlock.start``,
+        already inherited at import). The host has no personalised dates.
+
+        Raises:
+            CourseNotFound: no published structure.
+        """
+        full = self._latest(course_key)
+        return CourseStartDatesData(
+            course_key=str(course_key), starts=tuple(sorted({start for _key, start in full.starts}))
+        )
 
     def course_exists(self, course_key: CourseKey) -> bool:
         from ..standalone.models import CourseStructure

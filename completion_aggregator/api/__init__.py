@@ -8,10 +8,12 @@ from .graphs import clear_graph_cache, graph_for
 from .learners import ForgottenLearnerData, forget_learner, rename_learner
 from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
 from .queue import has_pending_work, is_pending, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
+from .releases import ReleaseCheckData, mark_released_stale
 
 __all__ = [
     "AggregationResult",
     "BlockNotInCourse",
+    "ReleaseCheckData",
     "aggregate_learners",
     "clear_graph_cache",
     "compute_course_progress",
@@ -23,6 +25,7 @@ __all__ = [
     "is_pending",
     "known_course_keys",
     "mark_course_stale",
+    "mark_released_stale",
     "mark_stale",
     "reaggregate_course",
     "rename_learner",

@@ -1,7 +1,7 @@
 """The read path for one learner: stored rows, or a fresh computation when work is pending."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Optional
 
@@ -90,12 +90,38 @@ def compute_course_progress(
 
 
 def _values(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> tuple[list[AggregateData], bool]:
+    """Stored rows when they are current (no pending work, same structure), else a fresh computation."""
     if not has_pending_work(user.get_username(), course_key):
         mine = Aggregator.objects.filter(user_id=user.pk, course_key=course_key)
         rows = {value.block_key: value for _user, value in read_rows(mine)}
-        if all(key in rows for key in graph.aggregator_keys):
+        if rows_match_structure(graph, rows):
             return [rows[key] for key in graph.aggregator_keys], False
     return _computed(user, course_key, graph), True
+
+
+def rows_match_structure(graph: CourseGraph, rows: Mapping[str, AggregateData]) -> bool:
+    """
+    True when stored rows were written for the learner's current structure (ADR 0012).
+
+    The rows carry the shape of the structure they were computed from: which aggregators
+    exist and, for each, how many leaves it counts (``possible``, ``optional_possible``).
+    A publish that adds or removes content under any aggregator, a block whose start date
+    has passed, or a changed group membership gives the learner a graph with another shape,
+    so the stored answer is not served and the caller computes fresh.
+    """
+    for index, key in enumerate(graph.aggregator_keys):
+        row = rows.get(key)
+        if row is None:
+            return False
+        if abs(row.possible - graph.possible[index]) > _TOLERANCE:
+            return False
+        if abs(row.optional_possible - graph.optional_possible[index]) > _TOLERANCE:
+            return False
+    return True
+
+
+#: Leaf counts are sums of 1.0: equal counts are equal floats; this only absorbs rounding.
+_TOLERANCE = 1e-6
 
 
 def _computed(user: AbstractBaseUser, course_key: CourseKey, graph: CourseGraph) -> list[AggregateData]:

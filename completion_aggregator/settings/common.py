@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "ENABLE_COURSE_ACTIVITY_SIGNALS": True,
     # Delay (s) before re-aggregating after a publish (edx-platform rebuilds its structure after 30 s).
     "COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN": 60,
+    # How often (s) run_aggregator_service looks for block start dates that have passed and marks
+    # those courses' learners stale (0: on every run; None: never).
+    "COMPLETION_AGGREGATOR_RELEASE_CHECK_INTERVAL": 900,
     # CSP ``frame-ancestors`` sources allowed to embed the progress bar pages in an iframe
     # (e.g. ("'self'", "https://apps.example.com")); the pages never send X-Frame-Options.
     "COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS": ("'self'",),
