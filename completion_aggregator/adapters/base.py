@@ -81,3 +81,12 @@ class HostAdapter(abc.ABC):
         if getattr(user, "is_staff", False):
             return True
         return user.pk in self.role_holder_ids(course_key, COURSE_STAFF_ROLES)
+
+    def site_origins(self) -> list[str]:
+        """
+        The origins, besides the page's own (``'self'``), where this host shows course content
+        that may embed the progress bar in an iframe (CSP ``frame-ancestors`` sources such as
+        ``https://apps.example.com``). None by default: the standalone host serves everything
+        from its own origin.
+        """
+        return []

@@ -195,19 +195,3 @@ class BlockCompletionResultSerializer(serializers.Serializer):
     course_key = serializers.CharField()
     block_key = serializers.CharField()
     completion = serializers.FloatField()
-
-
-class PaginationSerializer(serializers.Serializer):
-    """The ``pagination`` object of the namespaced envelope (documentation)."""
-
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    count = serializers.IntegerField()
-    num_pages = serializers.IntegerField()
-
-
-class CourseCompletionV0PageSerializer(serializers.Serializer):
-    """A page of v0 course entries: the v0 detail answer for staff without ``username`` (documentation)."""
-
-    pagination = PaginationSerializer()
-    results = CourseCompletionV0Serializer(many=True)
