@@ -2,6 +2,7 @@
 from django.urls import path, re_path
 
 from ..patterns import BLOCK_KEY_PATTERN, COURSE_KEY_PATTERN
+from ...url_names import PEER_URL_NAMES, alias_patterns
 from . import views
 
 app_name = "v0"
@@ -16,3 +17,4 @@ urlpatterns = [
     ),
     re_path(rf"^course/{COURSE_KEY_PATTERN}/$", views.CourseCompletionDetailView.as_view(), name="course-detail"),
 ]
+urlpatterns += alias_patterns(urlpatterns, PEER_URL_NAMES, "v0:")
