@@ -230,7 +230,12 @@ class CourseCompletionDetailView(CompletionView):
             USERNAME_PARAM,
             REQUESTED_FIELDS_PARAM,
             INCLUDE_OPTIONAL_PARAM,
-            OpenApiParameter("root_block", OpenApiTypes.STR, description="A usage key: only that subtree."),
+            OpenApiParameter(
+                "root_block",
+                OpenApiTypes.STR,
+                description="A usage key: the block lists hold only that subtree (the root block "
+                "included, in its type's list); completion stays the course's.",
+            ),
             OpenApiParameter(
                 "user_ids", OpenApiTypes.STR, description="Staff listing only: comma- or period-separated user ids."
             ),
