@@ -24,9 +24,10 @@ PEER_URL_NAMES: dict[str, str] = {}
 
 def alias_patterns(patterns: list, aliases: dict[str, str], prefix: str = "") -> list[URLPattern]:
     """
-    One more pattern per alias whose target is among ``patterns`` (``prefix`` names the
-    sub-namespace, e.g. ``"v1:"``; the alias lives in the same one): same route, same view,
-    the alias's name (its part after the last ``:``).
+    One more pattern per alias whose target is among ``patterns``.
+
+    ``prefix`` names the sub-namespace (e.g. ``"v1:"``; the alias lives in the same one): same
+    route, same view, the alias's name (its part after the last ``:``).
 
     Raises:
         LookupError: an alias's target names no pattern of ``patterns`` (a typo in the table).

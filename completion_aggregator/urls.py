@@ -2,8 +2,8 @@
 from django.urls import include, path, re_path
 
 from . import views
-from .url_names import PEER_URL_NAMES, alias_patterns
 from .rest_api.patterns import COURSE_KEY_PATTERN
+from .url_names import PEER_URL_NAMES, alias_patterns
 
 app_name = "completion_aggregator"
 

@@ -61,8 +61,9 @@ _NOT_IN_A_SOURCE = re.compile(r"[\s;,\x00-\x1f\x7f]")
 
 def frame_ancestors() -> str:
     """
-    The CSP header value naming who may embed the progress bar: the page's own origin
-    (``'self'``), the host's other course origins (``adapter.site_origins()``: in edx-platform
+    The CSP header value naming who may embed the progress bar.
+
+    The page's own origin (``'self'``), the host's other course origins (``adapter.site_origins()``: in edx-platform
     the LMS, the Learning MFE, Studio and the LMS preview host), and the extra sources of
     ``COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS``. A setting of ``'none'`` alone
     forbids embedding. Source: issue 17, point 2 (the peer sends no CSP and is embeddable
@@ -94,8 +95,10 @@ UNKNOWN_CHAPTER = "unknown-chapter"
 
 def _unavailable(request: HttpRequest, reason: str, chapter: bool, status: int = 200) -> HttpResponse:
     """
-    The embeddable "not available" page: 200 for an unknown course or chapter, 400 for a key or
-    chapter id that cannot be one (issue 17, point 5; issue 18). Never echoes the input.
+    The embeddable "not available" page.
+
+    200 for an unknown course or chapter, 400 for a key or chapter id that cannot be one
+    (issue 17, point 5; issue 18). Never echoes the input.
     """
     response = render(
         request,
@@ -107,7 +110,7 @@ def _unavailable(request: HttpRequest, reason: str, chapter: bool, status: int =
 
 
 def _parse_bar_keys(course_key: str, chapter_id: Optional[str]) -> tuple[CourseKey, Optional[UsageKey]]:
-    """
+    r"""
     The course key and the chapter's usage key of a progress bar URL.
 
     Raises:
@@ -155,13 +158,11 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
         if root_block is not None and not block_is_known(request.user, key, root_block):
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
-        value = progress.course
-        if root_block is not None:
-            value = next((block for block in progress.blocks if block.block_key == str(root_block)), value)
-            if value is progress.course:  # the chapter's type has no stored aggregate
-                value = None
-        if value is not None:
-            percent = value.percent
+        if root_block is None:
+            percent = progress.course.percent
+        else:  # 0 % when the chapter's type has no stored aggregate
+            chapter_value = next((block for block in progress.blocks if block.block_key == str(root_block)), None)
+            percent = chapter_value.percent if chapter_value is not None else 0.0
     whole = max(0, min(100, report_page.whole_percent(percent)))
     response = render(
         request,

@@ -84,9 +84,10 @@ class HostAdapter(abc.ABC):
 
     def site_origins(self) -> list[str]:
         """
-        The origins, besides the page's own (``'self'``), where this host shows course content
-        that may embed the progress bar in an iframe (CSP ``frame-ancestors`` sources such as
-        ``https://apps.example.com``). None by default: the standalone host serves everything
+        The host's other origins where course content may embed the progress bar.
+
+        Besides the page's own (``'self'``): CSP ``frame-ancestors`` sources such as
+        ``https://apps.example.com``. None by default: the standalone host serves everything
         from its own origin.
         """
         return []

@@ -185,8 +185,9 @@ def course_is_known(course_key: CourseKey) -> bool:
 
 def block_is_known(user: AbstractBaseUser, course_key: CourseKey, block_key: UsageKey) -> bool:
     """
-    True when ``block_key`` is in the course as ``user`` sees it, or (a deleted course) has
-    stored rows. False for an unknown course.
+    True when ``block_key`` is in the course as ``user`` sees it.
+
+    For a deleted course: when the block has stored rows. False for an unknown course.
     """
     try:
         structure = get_adapter().get_course_structure(course_key, user)

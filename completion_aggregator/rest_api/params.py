@@ -53,8 +53,10 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 
 def parse_completion(raw: Any) -> float:
     """
-    The ``completion`` of the v0 block POST: a JSON number, or a decimal numeric string (what
-    form-encoded and multipart bodies carry, and what some JSON clients send), in [0.0, 1.0].
+    The ``completion`` of the v0 block POST, in [0.0, 1.0].
+
+    A JSON number, or a decimal numeric string (what form-encoded and multipart bodies carry,
+    and what some JSON clients send).
 
     Raises BadRequest naming the accepted range for anything else: a missing value, NaN,
     infinities (``1e999`` included), booleans, other strings, values outside [0.0, 1.0].

@@ -12,9 +12,9 @@ for a list's length).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-from .conftest import C, GONE, OLD
+from .conftest import GONE, OLD, C
 
 V1 = "/completion-aggregator/v1"
 V0 = "/completion-aggregator/v0"
@@ -48,7 +48,7 @@ OLD_I4X = "i4x://edX/Old/html/ch0_se0_ve0_ht0"
 @dataclass(frozen=True)
 class Case:
     id: str
-    who: Optional[str]  # None: anonymous
+    who: str | None  # None: anonymous
     method: str
     path: str
     data: Any = None  # GET params, or the POST body

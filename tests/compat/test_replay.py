@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from .cases import ALL, BAD, BAR_PAGE, BLOCK, CASES, ENTRY, ERROR, LOGIN, PAGE, STATS, UNAVAILABLE, Case
+from .cases import ALL, BAD, BAR_PAGE, BLOCK, ENTRY, ERROR, LOGIN, PAGE, STATS, UNAVAILABLE, Case
 
 COMPLETION_KEYS = ["earned", "possible", "percent"]
 #: The contract's order of a course entry's keys (``optional_completion`` follows ``completion``),

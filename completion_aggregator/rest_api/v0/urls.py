@@ -1,8 +1,8 @@
 """v0 REST URLs (under ``completion-aggregator/v0/``)."""
 from django.urls import path, re_path
 
-from ..patterns import BLOCK_KEY_PATTERN, COURSE_KEY_PATTERN
 from ...url_names import PEER_URL_NAMES, alias_patterns
+from ..patterns import BLOCK_KEY_PATTERN, COURSE_KEY_PATTERN
 from . import views
 
 app_name = "v0"

@@ -51,9 +51,11 @@ class CourseCompletionListView(v1.CourseCompletionListView):
 
 class CourseCompletionDetailView(v1.CourseCompletionDetailView):
     """
-    v0 course detail: one learner's bare entry (the requester's unless ``username`` names
-    another learner, whom staff may ask for); GET only. Unlike v1, staff without ``username``
-    get their own entry, not a listing of every learner (as the peer's v0).
+    v0 course detail: one learner's bare entry; GET only.
+
+    The requester's entry unless ``username`` names another learner (whom staff may ask for).
+    Unlike v1, staff without ``username`` get their own entry, not a listing of every learner
+    (as the peer's v0).
     """
 
     http_method_names = ["get", "head", "options"]
@@ -87,8 +89,10 @@ class ServiceUnavailable(APIException):
 
 class LenientJSONParser(JSONParser):
     """
-    JSON that may hold ``NaN``/``Infinity`` literals, so that the view refuses them with its own
-    message (naming the accepted range) rather than a parse error.
+    JSON that may hold ``NaN``/``Infinity`` literals.
+
+    The view then refuses them with its own message (naming the accepted range) rather than a
+    parse error.
     """
 
     strict = False

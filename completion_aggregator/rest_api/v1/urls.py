@@ -1,8 +1,8 @@
 """v1 REST URLs (under ``completion-aggregator/v1/``)."""
 from django.urls import path, re_path
 
-from ..patterns import COURSE_KEY_PATTERN
 from ...url_names import PEER_URL_NAMES, alias_patterns
+from ..patterns import COURSE_KEY_PATTERN
 from . import views
 
 app_name = "v1"
