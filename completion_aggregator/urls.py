@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from . import views
 from .rest_api.patterns import COURSE_KEY_PATTERN
+from .url_names import PEER_URL_NAMES, alias_patterns
 
 app_name = "completion_aggregator"
 
@@ -17,3 +18,4 @@ urlpatterns = [
     re_path(rf"^report/{COURSE_KEY_PATTERN}/$", views.course_report, name="course-report"),
     re_path(rf"^report/{COURSE_KEY_PATTERN}/csv/$", views.course_report_csv, name="course-report-csv"),
 ]
+urlpatterns += alias_patterns(urlpatterns, PEER_URL_NAMES, "")

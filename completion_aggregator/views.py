@@ -2,14 +2,16 @@
 The HTML pages of the app: embeddable progress bars, and the course progress report.
 
 * ``progress_bar/<course_key>/`` and ``progress_bar/<course_key>/<chapter_id>/``: the logged-in
-  learner's completion (fresh when work is pending; 0 % when not enrolled), embeddable from
-  the origins in ``COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS`` (CSP frame-ancestors).
+  learner's completion (fresh when work is pending; 0 % when not enrolled; an embeddable
+  "not available" page for an unknown course or chapter), embeddable from the site's own
+  origins plus ``COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS`` (CSP frame-ancestors).
 * ``report/<course_key>/`` (+ ``report/<course_key>/csv/``): course staff and global staff.
 
 Anonymous visitors are sent to the login page; both are never cached (``private, no-store``).
 """
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Optional
 
@@ -20,12 +22,12 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from .adapters import get_adapter
 from .adapters.base import CourseNotFound
 from .api import report_page, reports
-from .api.progress import BlockNotInCourse
+from .api.progress import BlockNotInCourse, block_is_known
 from .conf import get_setting
 from .rest_api.permissions import has_course_staff_powers
 
@@ -53,31 +55,114 @@ def _login_required(view):
     return wrapped
 
 
+#: Characters that would end a CSP source (or the header): such a configured value is dropped.
+_NOT_IN_A_SOURCE = re.compile(r"[\s;,\x00-\x1f\x7f]")
+
+
 def frame_ancestors() -> str:
-    """The CSP header value that lets the configured origins embed a page."""
-    sources = get_setting("COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS") or ()
-    if isinstance(sources, str):
-        sources = sources.split()
-    return "frame-ancestors " + (" ".join(sources) if sources else "'none'")
+    """
+    The CSP header value naming who may embed the progress bar.
+
+    The page's own origin (``'self'``), the host's other course origins (``adapter.site_origins()``: in edx-platform
+    the LMS, the Learning MFE, Studio and the LMS preview host), and the extra sources of
+    ``COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS``. A setting of ``'none'`` alone
+    forbids embedding. Source: issue 17, point 2 (the peer sends no CSP and is embeddable
+    anywhere; ADR 0013).
+    """
+    extra = get_setting("COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS") or ()
+    if isinstance(extra, str):
+        extra = extra.split()
+    extra = [str(source).strip() for source in extra if str(source).strip()]
+    if extra == ["'none'"]:
+        return "frame-ancestors 'none'"
+    sources = ["'self'", *get_adapter().site_origins(), *extra]
+    kept = [source for source in sources if source != "'none'" and not _NOT_IN_A_SOURCE.search(source)]
+    return "frame-ancestors " + " ".join(dict.fromkeys(kept))
+
+
+def _embeddable(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = NO_STORE
+    response["Content-Security-Policy"] = frame_ancestors()
+    return response
+
+
+#: Why a progress bar is not available (``data-reason`` of the page, for tests and themes).
+INVALID_COURSE_KEY = "invalid-course-key"
+INVALID_CHAPTER_ID = "invalid-chapter-id"
+UNKNOWN_COURSE = "unknown-course"
+UNKNOWN_CHAPTER = "unknown-chapter"
+
+
+def _unavailable(request: HttpRequest, reason: str, chapter: bool, status: int = 200) -> HttpResponse:
+    """
+    The embeddable "not available" page.
+
+    200 for an unknown course or chapter, 400 for a key or chapter id that cannot be one
+    (issue 17, point 5; issue 18). Never echoes the input.
+    """
+    response = render(
+        request,
+        "completion_aggregator/progress_bar_unavailable.html",
+        {"reason": reason, "chapter": chapter},
+        status=status,
+    )
+    return _embeddable(response)
+
+
+def _parse_bar_keys(course_key: str, chapter_id: Optional[str]) -> tuple[CourseKey, Optional[UsageKey]]:
+    r"""
+    The course key and the chapter's usage key of a progress bar URL.
+
+    Raises:
+        ValueError: ``(reason, …)``: the course key or the chapter id cannot be a key (the
+            chapter id must be a valid block id: ``[\\w.~:-]+``; a space, ``<``, NUL or a
+            byte that is not UTF-8 is not).
+    """
+    try:
+        key = CourseKey.from_string(course_key)
+    except (InvalidKeyError, ValueError, TypeError):
+        raise ValueError(INVALID_COURSE_KEY) from None
+    if chapter_id is None:
+        return key, None
+    try:
+        block = key.make_usage_key("chapter", chapter_id)
+        UsageKey.from_string(str(block))  # the block id is checked when the key is parsed
+    except (InvalidKeyError, ValueError, TypeError):
+        raise ValueError(INVALID_CHAPTER_ID) from None
+    return key, block
 
 
 @require_safe
 @xframe_options_exempt
 @_login_required
 def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str] = None) -> HttpResponse:
-    """The learner's completion of a course (or of one chapter) as an accessible progress bar."""
-    key = _course_key(course_key)
-    root_block = key.make_usage_key("chapter", chapter_id) if chapter_id else None
+    """
+    The learner's completion of a course (or of one chapter) as an accessible progress bar.
+
+    0 % for a learner who is not enrolled; the embeddable "not available" page for an unknown
+    course or chapter (200) and for a course key or chapter id that cannot be one (400).
+    """
+    chapter = chapter_id is not None
+    try:
+        key, root_block = _parse_bar_keys(course_key, chapter_id)
+    except ValueError as exc:
+        return _unavailable(request, str(exc), chapter, status=400)
     percent = 0.0
-    if get_adapter().is_enrolled(request.user, key):
-        try:
-            progress = reports.get_learner_progress(request.user, key, root_block)
-        except (reports.NotEnrolled, CourseNotFound):
-            progress = None
-        except BlockNotInCourse:
-            raise Http404(f"No chapter '{chapter_id}' in course '{key}'.") from None
-        if progress is not None:
+    try:
+        progress = reports.get_learner_progress(request.user, key, root_block)
+    except CourseNotFound:
+        return _unavailable(request, UNKNOWN_COURSE, chapter)
+    except BlockNotInCourse:
+        return _unavailable(request, UNKNOWN_CHAPTER, chapter)
+    except reports.NotEnrolled:
+        if root_block is not None and not block_is_known(request.user, key, root_block):
+            return _unavailable(request, UNKNOWN_CHAPTER, chapter)
+    else:
+        if root_block is None:
             percent = progress.course.percent
+        else:  # 0 % when the chapter's type has no stored aggregate
+            chapter_value = next((block for block in progress.blocks if block.block_key == str(root_block)), None)
+            percent = chapter_value.percent if chapter_value is not None else 0.0
     whole = max(0, min(100, report_page.whole_percent(percent)))
     response = render(
         request,
@@ -89,9 +174,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
             "label": f"{whole}% complete",
         },
     )
-    response["Cache-Control"] = NO_STORE
-    response["Content-Security-Policy"] = frame_ancestors()
-    return response
+    return _embeddable(response)
 
 
 def _staff_course(request: HttpRequest, course_key: str) -> CourseKey:

@@ -93,3 +93,13 @@ class HostAdapter(abc.ABC):
         if getattr(user, "is_staff", False):
             return True
         return user.pk in self.role_holder_ids(course_key, COURSE_STAFF_ROLES)
+
+    def site_origins(self) -> list[str]:
+        """
+        The host's other origins where course content may embed the progress bar.
+
+        Besides the page's own (``'self'``): CSP ``frame-ancestors`` sources such as
+        ``https://apps.example.com``. None by default: the standalone host serves everything
+        from its own origin.
+        """
+        return []

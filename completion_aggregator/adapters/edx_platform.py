@@ -34,7 +34,9 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
@@ -117,6 +119,36 @@ def _locked(structure, key) -> bool:
     return bool(structure.get_xblock_field(key, "authorization_denial_reason", None))
 
 
+#: edx-platform settings naming where course content is shown: full URLs (``LMS_ROOT_URL``,
+#: ``LEARNING_MICROFRONTEND_URL`` with its path, ``CMS_ROOT_URL``) or bare hosts (``CMS_BASE``:
+#: Studio, whose unit previews render HTML components; ``PREVIEW_LMS_BASE``: the LMS preview
+#: host), the latter served with the scheme of ``LMS_ROOT_URL``.
+SITE_ORIGIN_SETTINGS = ("LMS_ROOT_URL", "LEARNING_MICROFRONTEND_URL", "CMS_ROOT_URL", "CMS_BASE", "PREVIEW_LMS_BASE")
+
+
+def origin_of(value: Any, default_scheme: str = "https") -> Optional[str]:
+    """
+    ``scheme://host[:port]`` of a URL or a bare ``host[:port]`` (``default_scheme`` then), or
+    None for an empty or malformed value (never a CSP source that could break the header).
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if "://" not in text:
+        text = f"{default_scheme}://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or any(char in host for char in " ;,'\"\\"):
+        return None
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
 def _structure_digest(structure, root) -> str:
     """A digest of the tree (keys, child lists, optional and locked flags): what a compiled graph depends on."""
     digest = hashlib.sha1()
@@ -148,6 +180,15 @@ class EdxPlatformAdapter(HostAdapter):
         with self._lock:
             self._collected.clear()
             self._variants.clear()
+
+    def site_origins(self) -> list[str]:
+        """
+        The origins of the LMS, the Learning MFE, Studio and the LMS preview host, from the
+        platform's settings (``SITE_ORIGIN_SETTINGS``): where courses embed the progress bar.
+        """
+        scheme = urlsplit(str(getattr(django_settings, "LMS_ROOT_URL", "") or "https://")).scheme or "https"
+        origins = (origin_of(getattr(django_settings, name, None), scheme) for name in SITE_ORIGIN_SETTINGS)
+        return list(dict.fromkeys(origin for origin in origins if origin))
 
     # Course structure -------------------------------------------------------------------
     def _base_version(self, course_key: CourseKey) -> str:

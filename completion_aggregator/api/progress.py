@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
+from ..adapters.base import CourseNotFound
 from ..data import AggregateData, CourseProgressData, LockedData
 from ..engine import CompletionRow, CourseGraph, aggregate, locked_figures
 from ..models import Aggregator
@@ -32,9 +33,10 @@ def get_course_progress(
     Stored rows are served when the enrollment has no pending stale work and rows exist;
     otherwise the answer is computed on the fly (read-only: nothing is written, neither here
     nor on the platform: ADR 0011). With ``root_block`` only the aggregators at or below that
-    block are returned, and the ``course`` entry is the root block's. With ``with_locked`` the
-    answer's ``locked`` holds the figures over the blocks the learner may not open
-    (:func:`locked_progress`).
+    block (the root block included) are in ``blocks``, while the ``course`` entry stays the
+    course's own (as the peer's clients read it; ``docs/rest_api.rst``, ADR 0013). With
+    ``with_locked`` the answer's ``locked`` holds the figures over the blocks the learner may
+    not open (:func:`locked_progress`).
 
     Raises:
         CourseNotFound: the host has no such course.
@@ -142,16 +144,15 @@ def _shape(
     root_block: Optional[UsageKey],
 ) -> CourseProgressData:
     top = graph.root
-    if root_block is not None:
-        top = str(root_block)
-        try:
-            keep = graph.aggregators_under(top)
-        except KeyError:
-            raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
-        values = [value for index, value in enumerate(values) if index in keep]
     course_entry = next((value for value in values if value.block_key == top), None)
     if course_entry is None:  # the root is not a stored type (or the course is empty)
         course_entry = AggregateData(top, "course", 0.0, 0.0, 1.0)
+    if root_block is not None:
+        try:
+            keep = graph.aggregators_under(str(root_block))
+        except KeyError:
+            raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
+        values = [value for index, value in enumerate(values) if index in keep]
     return CourseProgressData(
         course_key=str(course_key),
         user_id=user.pk,
@@ -160,3 +161,62 @@ def _shape(
         blocks=tuple(value for value in values if value.block_key != graph.root),
         fresh=fresh,
     )
+
+
+def get_gone_course_progress(
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+) -> CourseProgressData:
+    """
+    A learner's progress in a course the host no longer has a structure for, from stored rows.
+
+    A deleted course keeps its ``Aggregator`` rows, and the peer keeps answering from them
+    (issue 17, point 5). The course entry is the learner's stored course row; a learner
+    without one gets ``earned`` 0.0 and the largest ``possible`` stored for the course (the
+    course's last known size). Without a structure the subtree of ``root_block`` is unknown:
+    with ``root_block`` the blocks hold that block's own stored row only.
+
+    Raises:
+        CourseNotFound: no stored row of the course at all (the course is unknown).
+        BlockNotInCourse: ``root_block`` has no stored row for the learner.
+    """
+    course_key = as_course_key(course_key)
+    course_rows = Aggregator.objects.filter(course_key=course_key)
+    mine = [value for _user, value in read_rows(course_rows.filter(user_id=user.pk))]
+    course_entry = next((value for value in mine if value.block_type == "course"), None)
+    if course_entry is None:
+        largest = next(read_rows(course_rows.filter(aggregation_name="course").order_by("-possible")[:1]), None)
+        if largest is None:
+            raise CourseNotFound(f"no course {course_key} and no stored rows of it")
+        possible = float(largest[1].possible)
+        course_entry = AggregateData(largest[1].block_key, "course", 0.0, possible, 0.0 if possible else 1.0)
+    blocks = sorted((value for value in mine if value.block_type != "course"), key=lambda value: value.block_key)
+    if root_block is not None:
+        blocks = [value for value in mine if value.block_key == str(root_block)]
+        if not blocks:
+            raise BlockNotInCourse(f"{root_block} is not in course {course_key}")
+    return CourseProgressData(
+        course_key=str(course_key),
+        user_id=user.pk,
+        username=user.get_username(),
+        course=course_entry,
+        blocks=tuple(blocks),
+        fresh=False,
+    )
+
+
+def course_is_known(course_key: CourseKey) -> bool:
+    """True when the host has the course, or stored rows of it remain (a deleted course)."""
+    return get_adapter().course_exists(course_key) or Aggregator.objects.filter(course_key=course_key).exists()
+
+
+def block_is_known(user: AbstractBaseUser, course_key: CourseKey, block_key: UsageKey) -> bool:
+    """
+    True when ``block_key`` is in the course as ``user`` sees it.
+
+    For a deleted course: when the block has stored rows. False for an unknown course.
+    """
+    try:
+        structure = get_adapter().get_course_structure(course_key, user)
+    except CourseNotFound:
+        return Aggregator.objects.filter(course_key=course_key, block_key=block_key).exists()
+    return str(block_key) in structure.blocks

@@ -31,7 +31,7 @@ from ..data import AggregateData, CourseProgressData, ratio
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .graphs import graph_for
-from .progress import BlockNotInCourse, get_course_progress, locked_progress
+from .progress import BlockNotInCourse, course_is_known, get_course_progress, get_gone_course_progress, locked_progress
 from .rows import ROW_FIELDS, raw_block_key
 from .stats import (  # noqa: F401  (re-exported: the statistics used to live here)
     COURSE,
@@ -64,16 +64,24 @@ def get_learner_progress(
     """
     An actively enrolled learner's fresh progress in a course (see ``get_course_progress``).
 
-    ``with_locked`` adds the locked figures.
+    ``with_locked`` adds the locked figures. A course the host no longer has (deleted)
+    answers from its stored rows (``get_gone_course_progress``).
 
     Raises:
+        CourseNotFound: the host has no such course and no stored row of it remains (checked
+            first: a learner asking about an unknown course is told that, not "not enrolled").
         NotEnrolled: the user is not actively enrolled in the course.
-        CourseNotFound: the host has no such course.
         BlockNotInCourse: ``root_block`` is not in the learner's structure.
     """
     if not get_adapter().is_enrolled(user, course_key):
+        if not course_is_known(course_key):
+            raise CourseNotFound(f"no course {course_key}")
         raise NotEnrolled(f"{user.get_username()} is not enrolled in {course_key}")
-    return get_course_progress(user, course_key, root_block, with_locked=with_locked)
+    try:
+        return get_course_progress(user, course_key, root_block, with_locked=with_locked)
+    except CourseNotFound:
+        # A deleted course: its stored rows still answer (issue 17, point 5).
+        return get_gone_course_progress(user, course_key, root_block)
 
 
 def get_user_course_keys(user: AbstractBaseUser, mobile_only: bool = False) -> list[CourseKey]:
@@ -98,14 +106,18 @@ def get_user_progress(
 
     ``with_locked`` adds the locked figures.
 
-    Courses the host no longer knows are left out (with a warning), not an error.
+    Courses the host no longer has answer from their stored rows; those without any stored
+    row are left out (with a warning), not an error.
     """
     results = []
     for course_key in course_keys:
         try:
             results.append(get_course_progress(user, course_key, with_locked=with_locked))
         except CourseNotFound:
-            log.warning("completion_aggregator: %s is enrolled in %s, which has no structure", user, course_key)
+            try:
+                results.append(get_gone_course_progress(user, course_key))
+            except CourseNotFound:
+                log.warning("completion_aggregator: %s is enrolled in %s, which has no structure", user, course_key)
     return results
 
 
@@ -119,10 +131,10 @@ def enrolled_learners(course_key: CourseKey, user_ids: Optional[Iterable[int]] =
     The caller pages the queryset, then hands a page to :func:`get_stored_progress_many`.
 
     Raises:
-        CourseNotFound: the host has no such course.
+        CourseNotFound: the host has no such course and no stored row of it remains.
     """
     adapter = get_adapter()
-    if not adapter.course_exists(course_key):
+    if not course_is_known(course_key):
         raise CourseNotFound(f"no course {course_key}")
     learners = adapter.enrolled_users(course_key)
     if user_ids is not None:
@@ -147,7 +159,9 @@ def get_stored_progress_many(
     A user without a course row gets ``earned`` 0.0 and the course's real ``possible`` from a
     representative learner's course graph, loaded once per call. ``blocks`` of each entry hold
     the aggregators of ``block_types`` (in course order); with ``root_block`` only those at or
-    below it, and the course entry is the root block's. With ``timestamps=False`` the rows'
+    below it (the root block included), while the course entry stays the course's. A course
+    the host no longer has answers from its stored rows (blocks by key; learners without a
+    row get the largest stored ``possible``). With ``timestamps=False`` the rows'
     ``last_modified`` is not read (every value's is None): converting it is most of the
     per-row cost of the query on SQLite, and the REST answers do not show it. With
     ``optional=False`` (and ``timestamps=False``) the ``optional_*`` columns are not read
@@ -157,8 +171,10 @@ def get_stored_progress_many(
     page) and, when some are locked, their completions (one query).
 
     Raises:
-        CourseNotFound: the course structure is needed and the host has none.
-        BlockNotInCourse: ``root_block`` is not in the representative learner's structure.
+        CourseNotFound: the course structure is needed, the host has none and no row of the
+            course is stored.
+        BlockNotInCourse: ``root_block`` is not in the representative learner's structure (a
+            deleted course: no stored row of it on the page).
     """
     users = list(users)
     if not users:
@@ -184,31 +200,40 @@ def get_stored_progress_many(
             course_rows.setdefault(row[0], value)
 
     def course_row(user_id: int) -> Optional[AggregateData]:
-        if root_block is not None:
-            return rows[user_id].get(str(root_block))
         return course_rows.get(user_id)
 
     missing = [user for user in users if course_row(user.pk) is None]
     graph: Optional[CourseGraph] = None
+    gone_course: Optional[AggregateData] = None  # a deleted course's entry for learners without a row
     if types or root_block is not None or missing:
-        graph = _representative_graph(course_key, missing or users)
+        try:
+            graph = _representative_graph(course_key, missing or users)
+        except CourseNotFound:
+            # A deleted course answers from its stored rows (issue 17, point 5).
+            gone_course = get_gone_course_progress(missing[0], course_key).course if missing else None
+            if root_block is not None and not any(str(root_block) in mine for mine in rows.values()):
+                raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
 
-    top = str(root_block) if root_block is not None else (graph.root if graph is not None else None)
+    top = graph.root if graph is not None else None
+    root_key = str(root_block) if root_block is not None else None
     keep: Optional[frozenset[str]] = None
     zeros: dict[str, AggregateData] = {}
     order: dict[str, int] = {}
     if graph is not None:
-        if root_block is not None:
+        if root_key is not None:
             try:
-                under = graph.aggregators_under(top)
+                under = graph.aggregators_under(root_key)
             except KeyError:
                 raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
             keep = frozenset(graph.aggregator_keys[index] for index in under)
         zeros = {value.block_key: value for value in aggregate(graph, ())}
         order = {key: index for index, key in enumerate(graph.aggregator_keys)}
     # The root block itself is part of its subtree (as in a single learner's answer); only
-    # the course root is never listed.
+    # the course root is never listed. Without a graph (a deleted course) the subtree is
+    # unknown: with ``root_block`` only that block's own row is listed.
     never = graph.root if graph is not None else top
+    if graph is None and root_key is not None:
+        keep = frozenset((root_key,))
     # Course order: the graph's keys that may be listed; stored keys the graph lacks follow,
     # by key.
     listable = [key for key in sorted(order, key=order.__getitem__) if key != never and (keep is None or key in keep)]
@@ -217,13 +242,17 @@ def get_stored_progress_many(
         if not types:
             return ()
         chosen = [value for value in map(mine.get, listable) if value is not None and value.block_type in types]
-        if keep is None:
+        if keep is None or graph is None:
             chosen.extend(
                 sorted(
                     (
                         value
                         for key, value in mine.items()
-                        if key not in order and key != never and value.block_type in types
+                        if key not in order
+                        and key != never
+                        and value.block_type in types
+                        and value.block_type != COURSE
+                        and (keep is None or key in keep)
                     ),
                     key=lambda value: value.block_key,
                 )
@@ -235,7 +264,11 @@ def get_stored_progress_many(
     for user in users:
         course_entry = course_row(user.pk)
         if course_entry is None:
-            course_entry = (zeros.get(top) if top is not None else None) or AggregateData(top or "", COURSE, 0.0, 0.0, 1.0)
+            course_entry = (
+                (zeros.get(top) if top is not None else None)
+                or gone_course
+                or AggregateData(top or "", COURSE, 0.0, 0.0, 1.0)
+            )
             if zero_blocks is None:
                 zero_blocks = listed(zeros)
             blocks = zero_blocks
@@ -301,8 +334,9 @@ def submit_block_completion(
     completion's own signals queue the aggregation.
 
     Raises:
+        CourseNotFound: the host has no such course (checked before enrollment when the user
+            is not enrolled: an unknown course is not answered "not enrolled").
         NotEnrolled: the user is not actively enrolled in the course.
-        CourseNotFound: the host has no such course.
         BlockNotInCourse: the block is not in the user's course structure.
         ValueError: ``completion`` is not between 0.0 and 1.0.
         CompletionTrackingDisabled: edx-completion's tracking switch is off.
@@ -311,6 +345,8 @@ def submit_block_completion(
         raise ValueError(f"completion must be between 0.0 and 1.0, not {completion}")
     adapter = get_adapter()
     if not adapter.is_enrolled(user, course_key):
+        if not course_is_known(course_key):
+            raise CourseNotFound(f"no course {course_key}")
         raise NotEnrolled(f"{user.get_username()} is not enrolled in {course_key}")
     if block_key.course_key != course_key:
         raise BlockNotInCourse(f"{block_key} is not in course {course_key}")

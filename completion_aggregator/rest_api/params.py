@@ -5,6 +5,7 @@ Bad input becomes a 400 or 404 whose ``detail`` names the bad value, never a 500
 """
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable, Optional
 
@@ -13,6 +14,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
+from ..api.progress import BlockNotInCourse
 from ..conf import block_types
 
 MEAN = "mean"
@@ -43,6 +45,59 @@ def parse_course_key(raw: str) -> CourseKey:
         return CourseKey.from_string(raw)
     except InvalidKeyError:
         raise NotFound(f"Invalid course key: '{raw}'.") from None
+
+
+#: A decimal number as a form field or JSON string carries it (no ``nan``, ``inf``, hex, ``_``).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_completion(raw: Any) -> float:
+    """
+    The ``completion`` of the v0 block POST, in [0.0, 1.0].
+
+    A JSON number, or a decimal numeric string (what form-encoded and multipart bodies carry,
+    and what some JSON clients send).
+
+    Raises BadRequest naming the accepted range for anything else: a missing value, NaN,
+    infinities (``1e999`` included), booleans, other strings, values outside [0.0, 1.0].
+    Source: the contract's v0 block endpoint ({"completion": 0.0–1.0}); issue 17, point 3.
+    """
+    value: Optional[float] = None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value = float(raw)
+    elif isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
+        value = float(raw.strip())
+    if value is None or not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        shown = "" if raw is None else raw
+        raise BadRequest(f"Invalid completion: '{shown}' (expected a number between 0.0 and 1.0).")
+    return value
+
+
+def parse_block_key(raw: str, course_key: CourseKey) -> UsageKey:
+    """
+    A block key from the v0 block URL, in the course of ``course_key``.
+
+    Old-Mongo keys (``i4x://org/course/type/name``, also with the slashes merged to ``i4x:/``
+    by a proxy) carry no run: for an old-style course (``org/course/run``) they are mapped
+    onto its run as edx-platform does (``block_key.replace(course_key=course_key)``), when
+    their org and course are the course's.
+
+    Raises:
+        NotFound: ``Invalid block key: '…'.``
+        BlockNotInCourse: an ``i4x://`` key of another org or course.
+    """
+    text = raw
+    if text.startswith("i4x:/") and not text.startswith("i4x://"):
+        text = "i4x://" + text[len("i4x:/") :]
+    try:
+        block = UsageKey.from_string(text)
+    except InvalidKeyError:
+        raise NotFound(f"Invalid block key: '{raw}'.") from None
+    if course_key.deprecated and getattr(block, "run", "") is None:  # an old-Mongo key without its run
+        if (block.course_key.org, block.course_key.course) != (course_key.org, course_key.course):
+            raise BlockNotInCourse(f"{text} is not in course {course_key}")
+        block = block.replace(course_key=course_key)
+    return block
 
 
 def parse_usage_key(raw: Any, name: str = "root_block") -> Optional[UsageKey]:

@@ -178,15 +178,20 @@ class CourseDetailRequestSerializer(serializers.Serializer):
 
     username = serializers.CharField(required=False)
     requested_fields = serializers.ListField(child=serializers.CharField(), required=False)
-    root_block = serializers.CharField(required=False, help_text="A usage key: only that subtree.")
+    root_block = serializers.CharField(
+        required=False, help_text="A usage key: the block lists hold only that subtree; completion stays the course's."
+    )
     user_ids = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=MAX_ID), required=False)
     include_optional = serializers.BooleanField(required=False)
 
 
 class BlockCompletionRequestSerializer(serializers.Serializer):
-    """The POST body of the v0 block completion endpoint (documentation)."""
+    """
+    The POST body of the v0 block completion endpoint (documentation): JSON, form-encoded or
+    multipart; ``completion`` a number or a numeric string.
+    """
 
-    completion = serializers.FloatField(min_value=0.0, max_value=1.0)
+    completion = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="0.0–1.0 (a number or a numeric string).")
 
 
 class BlockCompletionResultSerializer(serializers.Serializer):
@@ -195,19 +200,3 @@ class BlockCompletionResultSerializer(serializers.Serializer):
     course_key = serializers.CharField()
     block_key = serializers.CharField()
     completion = serializers.FloatField()
-
-
-class PaginationSerializer(serializers.Serializer):
-    """The ``pagination`` object of the namespaced envelope (documentation)."""
-
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    count = serializers.IntegerField()
-    num_pages = serializers.IntegerField()
-
-
-class CourseCompletionV0PageSerializer(serializers.Serializer):
-    """A page of v0 course entries: the v0 detail answer for staff without ``username`` (documentation)."""
-
-    pagination = PaginationSerializer()
-    results = CourseCompletionV0Serializer(many=True)

@@ -52,9 +52,11 @@ DEFAULTS: dict[str, Any] = {
     # How often (s) run_aggregator_service looks for block start dates that have passed and marks
     # those courses' learners stale (0: on every run; None: never).
     "COMPLETION_AGGREGATOR_RELEASE_CHECK_INTERVAL": 900,
-    # CSP ``frame-ancestors`` sources allowed to embed the progress bar pages in an iframe
-    # (e.g. ("'self'", "https://apps.example.com")); the pages never send X-Frame-Options.
-    "COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS": ("'self'",),
+    # Extra CSP ``frame-ancestors`` sources allowed to embed the progress bar pages in an iframe,
+    # besides the site's own origins ('self'; in edx-platform also the LMS, Learning MFE, Studio
+    # and preview origins), e.g. ("https://apps.example.com",); ("'none'",) forbids embedding.
+    # The pages never send X-Frame-Options.
+    "COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS": (),
     # Learners per page of the course progress report's learner table.
     "COMPLETION_AGGREGATOR_REPORT_PAGE_SIZE": 50,
     # Learners read per query while streaming the course progress report's CSV.

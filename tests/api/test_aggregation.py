@@ -177,7 +177,8 @@ def test_fresh_answer_when_work_is_pending_and_stored_answer_otherwise(django_as
     assert not progress.fresh and progress.course.earned == 1.0
     chapter = course_key.make_usage_key("chapter", "ch0")
     under = api.get_course_progress(alex, course_key, root_block=chapter)
-    assert under.course.block_key == str(chapter) and under.course.percent == 1 / 8
+    assert under.course.block_key == str(course_key.make_usage_key("course", "course"))  # the course's own
+    assert under.course.percent == 1 / 16 and under.by_type("chapter")[0].percent == 1 / 8
     assert {agg.block_type for agg in under.blocks} == {"chapter", "sequential", "vertical"}
     with pytest.raises(api.BlockNotInCourse):
         api.get_course_progress(alex, course_key, root_block=course_key.make_usage_key("chapter", "nope"))

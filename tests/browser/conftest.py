@@ -89,12 +89,8 @@ def browser_as(chromium, live_server):
     chromium.delete_all_cookies()
 
 
-@pytest.fixture
-def other_origin():
-    """
-    ``other_origin(filename, html)`` → URL: serve a page from another origin (another port of
-    ``localhost``: a different origin, the same site, so the session cookie still goes along).
-    """
+def _serve_folder():
+    """A static HTTP server on another port of ``localhost`` (loopback only); (serve, stop)."""
     folder = tempfile.mkdtemp(prefix="ca-embed-")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -111,11 +107,32 @@ def other_origin():
         Path(folder, filename).write_text(html, encoding="utf-8")
         return f"{origin}/{filename}"
 
+    def stop():
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)
+
     serve.origin = origin
+    return serve, stop
+
+
+@pytest.fixture
+def other_origin():
+    """
+    ``other_origin(filename, html)`` → URL: serve a page from another origin (another port of
+    ``localhost``: a different origin, the same site, so the session cookie still goes along).
+    """
+    serve, stop = _serve_folder()
     yield serve
-    server.shutdown()
-    server.server_close()
-    shutil.rmtree(folder, ignore_errors=True)
+    stop()
+
+
+@pytest.fixture
+def third_origin():
+    """Like ``other_origin``: one more origin (yet another port), for a page that is not listed."""
+    serve, stop = _serve_folder()
+    yield serve
+    stop()
 
 
 @pytest.fixture

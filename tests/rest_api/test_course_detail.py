@@ -43,7 +43,9 @@ def test_root_block_limits_the_answer_to_its_subtree(client, course):
     store(alex, course_key, leaves[:2])
     params = {"root_block": chapter_key(course_key, "ch0"), "requested_fields": "chapter,sequential"}
     entry = as_user(client, alex).get(detail_url(course_key), params).json()["results"][0]
-    assert entry["completion"] == {"earned": 2.0, "possible": 8.0, "percent": 0.25}
+    # completion stays the course's (issue 17, point 4); the root block's own is in its list.
+    assert entry["completion"] == {"earned": 2.0, "possible": 16.0, "percent": 0.125}
+    assert entry["chapter"][0]["completion"] == {"earned": 2.0, "possible": 8.0, "percent": 0.25}
     assert [block["block_key"] for block in entry["chapter"]] == [chapter_key(course_key, "ch0")]
     assert [block["block_key"] for block in entry["sequential"]] == [
         str(course_key.make_usage_key("sequential", "ch0_se0")),
@@ -169,8 +171,8 @@ def test_staff_list_with_root_block(client, course, staff):
     params = {"root_block": chapter_key(course_key, "ch1"), "requested_fields": "sequential"}
     results = as_user(client, staff).get(detail_url(course_key), params).json()["results"]
     assert [entry["completion"] for entry in results] == [
-        {"earned": 2.0, "possible": 8.0, "percent": 0.25},
-        {"earned": 0.0, "possible": 8.0, "percent": 0.0},
+        {"earned": 2.0, "possible": 16.0, "percent": 0.125},
+        {"earned": 0.0, "possible": 16.0, "percent": 0.0},
     ]
     assert [len(entry["sequential"]) for entry in results] == [2, 2]
     response = client.get(detail_url(course_key), {"root_block": "block-v1:edX+Agg+2026+type@chapter+block@zz"})

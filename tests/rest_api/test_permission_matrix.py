@@ -44,8 +44,9 @@ ENDPOINTS = {
     "v0 block POST": ("post", f"{V0}/course/{COURSE}/blocks/{BLOCK}/", {"completion": 1.0, "username": "alex"}),
 }
 
-# "... all": no username, i.e. every learner for staff powers, the requester's own entry otherwise
-# (404 for a requester who is not enrolled).
+# "... all": no username, i.e. every learner for staff powers on v1, the requester's own entry
+# otherwise (404 for a requester who is not enrolled). v0 always answers the requester's own
+# entry, staff included (as the peer's v0; issue 17, point 1): staff here are not enrolled.
 MATRIX = {
     #                     anonymous self other staff instr orgstf elsewh global
     "v1 list":            (401,     200, 403,  403,  403,  403,   403,   200),
@@ -56,7 +57,7 @@ MATRIX = {
     "v1 stats":           (401,     403, 403,  200,  200,  200,   403,   200),
     "v0 list":            (401,     200, 403,  403,  403,  403,   403,   200),
     "v0 detail":          (401,     200, 403,  200,  200,  200,   403,   200),
-    "v0 detail all":      (401,     200, 200,  200,  200,  200,   404,   200),
+    "v0 detail all":      (401,     200, 200,  404,  404,  404,   404,   404),
     "v0 block POST":      (401,     201, 201,  404,  404,  404,   404,   404),
 }  # fmt: skip
 

@@ -1,6 +1,7 @@
 """v0 REST URLs (under ``completion-aggregator/v0/``)."""
 from django.urls import path, re_path
 
+from ...url_names import PEER_URL_NAMES, alias_patterns
 from ..patterns import BLOCK_KEY_PATTERN, COURSE_KEY_PATTERN
 from . import views
 
@@ -16,3 +17,4 @@ urlpatterns = [
     ),
     re_path(rf"^course/{COURSE_KEY_PATTERN}/$", views.CourseCompletionDetailView.as_view(), name="course-detail"),
 ]
+urlpatterns += alias_patterns(urlpatterns, PEER_URL_NAMES, "v0:")

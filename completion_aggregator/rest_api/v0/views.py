@@ -7,23 +7,21 @@ records a learner's completion of one block.
 """
 from __future__ import annotations
 
-import math
-
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ...adapters.base import CourseNotFound
 from ...api import reports
 from ...api.progress import BlockNotInCourse
-from ..params import BadRequest, parse_course_key, parse_usage_key
+from ..params import parse_block_key, parse_completion, parse_course_key
 from ..serializers import (
     BlockCompletionRequestSerializer,
     BlockCompletionResultSerializer,
-    CourseCompletionV0PageSerializer,
     CourseCompletionV0Serializer,
 )
 from ..v1 import views as v1
@@ -52,13 +50,21 @@ class CourseCompletionListView(v1.CourseCompletionListView):
 
 
 class CourseCompletionDetailView(v1.CourseCompletionDetailView):
-    """v0 course detail: a single learner unpaginated; staff listing paginated; GET only."""
+    """
+    v0 course detail: one learner's bare entry; GET only.
+
+    The requester's entry unless ``username`` names another learner (whom staff may ask for).
+    Unlike v1, staff without ``username`` get their own entry, not a listing of every learner
+    (as the peer's v0).
+    """
 
     http_method_names = ["get", "head", "options"]
     with_ratio = True
     supports_root_block = False
     supports_user_ids = False
     paginate_single = False
+    #: The peer's v0 detail defaults to the requesting user, staff included (issue 17, point 1).
+    lists_learners = False
 
     @extend_schema(
         operation_id="completion_v0_course_detail",
@@ -67,17 +73,9 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
             v1.USERNAME_PARAM,
             v1.REQUESTED_FIELDS_PARAM,
             v1.INCLUDE_OPTIONAL_PARAM,
-            *v1.PAGE_PARAMS,
         ],
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="CourseCompletionV0Detail",
-                serializers=[CourseCompletionV0Serializer, CourseCompletionV0PageSerializer],
-                resource_type_field_name=None,
-            ),
-            **_ERRORS,
-        },
-        description="A single learner's entry (bare), or for staff without username a paginated list of entries.",
+        responses={200: CourseCompletionV0Serializer, **_ERRORS},
+        description="One learner's entry, bare (not paginated): the requesting user's unless username names another.",
     )
     def get(self, request: Request, course_key: str) -> Response:
         return super().get(request, course_key)
@@ -89,10 +87,27 @@ class ServiceUnavailable(APIException):
     default_code = "service_unavailable"
 
 
+class LenientJSONParser(JSONParser):
+    """
+    JSON that may hold ``NaN``/``Infinity`` literals.
+
+    The view then refuses them with its own message (naming the accepted range) rather than a
+    parse error.
+    """
+
+    strict = False
+
+
 class BlockCompletionView(v1.CompletionView):
-    """Record the requesting learner's completion (0.0–1.0) of one block."""
+    """
+    Record the requesting learner's completion (0.0–1.0) of one block.
+
+    The body is JSON, form-encoded or multipart (``completion`` a number or a numeric string);
+    the block key may be an old-Mongo ``i4x://`` key of an old-style course.
+    """
 
     pagination_class = None
+    parser_classes = (LenientJSONParser, FormParser, MultiPartParser)
 
     @extend_schema(
         operation_id="completion_v0_block_completion",
@@ -113,20 +128,20 @@ class BlockCompletionView(v1.CompletionView):
     )
     def post(self, request: Request, course_key: str, block_key: str) -> Response:
         key = parse_course_key(course_key)
-        block = parse_usage_key(block_key, "block key")
-        body = request.data if isinstance(request.data, dict) else {}
-        raw = body.get("completion")
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or not 0.0 <= raw <= 1.0:
-            raise BadRequest(f"Invalid completion: '{raw}' (expected a number between 0.0 and 1.0).")
+        body = request.data if hasattr(request.data, "get") else {}
         try:
-            created = reports.submit_block_completion(request.user, key, block, float(raw))
-        except (reports.NotEnrolled, CourseNotFound):
+            block = parse_block_key(block_key, key)
+            completion = parse_completion(body.get("completion"))
+            created = reports.submit_block_completion(request.user, key, block, completion)
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        except reports.NotEnrolled:
             raise NotFound(f"User '{request.user.get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
-            raise NotFound(f"Block '{block}' is not in course '{key}'.") from None
+            raise NotFound(f"Block '{block_key}' is not in course '{key}'.") from None
         except reports.CompletionTrackingDisabled:
             raise ServiceUnavailable() from None
         return Response(
-            {"course_key": str(key), "block_key": str(block), "completion": float(raw)},
+            {"course_key": str(key), "block_key": str(block), "completion": completion},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

@@ -167,6 +167,8 @@ class CourseCompletionDetailView(CompletionView):
     supports_root_block = True
     supports_user_ids = True
     paginate_single = True
+    #: v1: staff without ``username`` get every learner; v0 always defaults to the requester.
+    lists_learners = True
 
     def handle(self, request: Request, course_key: str) -> Response:
         params = self.params(request)
@@ -175,12 +177,14 @@ class CourseCompletionDetailView(CompletionView):
         root_block = parse_usage_key(params.get("root_block")) if self.supports_root_block else None
         user_ids = parse_user_ids(params.get("user_ids")) if self.supports_user_ids else None
         username = parse_username(params.get("username"))
-        if username is None and has_course_staff_powers(request.user, key):
+        if username is None and self.lists_learners and has_course_staff_powers(request.user, key):
             return self.every_learner(params, key, fields, root_block, user_ids)
         user = resolve_user(request.user, username, key)
         try:
             progress = reports.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
-        except (reports.NotEnrolled, CourseNotFound):
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        except reports.NotEnrolled:
             raise NotFound(f"User '{user.get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
@@ -226,7 +230,12 @@ class CourseCompletionDetailView(CompletionView):
             USERNAME_PARAM,
             REQUESTED_FIELDS_PARAM,
             INCLUDE_OPTIONAL_PARAM,
-            OpenApiParameter("root_block", OpenApiTypes.STR, description="A usage key: only that subtree."),
+            OpenApiParameter(
+                "root_block",
+                OpenApiTypes.STR,
+                description="A usage key: the block lists hold only that subtree (the root block "
+                "included, in its type's list); completion stays the course's.",
+            ),
             OpenApiParameter(
                 "user_ids", OpenApiTypes.STR, description="Staff listing only: comma- or period-separated user ids."
             ),
