@@ -24,7 +24,13 @@ def _synchronous() -> bool:
 
 
 def _aggregate_after_commit(course_key, usernames) -> None:
-    """In synchronous mode, aggregate once the writer's transaction has committed."""
+    """
+    In synchronous mode, aggregate once the writer's transaction has committed.
+
+    The aggregation never fails the writer's request (docs/decisions/0006 and 0014): its
+    completion is committed already, so an error (a database failure, a lock wait timeout)
+    is logged and the enrollment's stale rows stay unresolved for ``run_aggregator_service``.
+    """
     if not _synchronous():
         return
     usernames = list(usernames)
@@ -32,7 +38,19 @@ def _aggregate_after_commit(course_key, usernames) -> None:
     def run() -> None:
         chunk = int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE"))
         for start in range(0, len(usernames), chunk):
-            api.aggregate_learners(course_key, usernames[start : start + chunk])
+            names = usernames[start : start + chunk]
+            try:
+                api.aggregate_learners(course_key, names)
+            except Exception as exc:  # the request must not fail: the work waits for the service
+                log.warning(
+                    "completion_aggregator: synchronous aggregation of %s in %s failed (%s: %s); "
+                    "its stale rows are left for run_aggregator_service",
+                    ", ".join(names),
+                    course_key,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=True,
+                )
 
     transaction.on_commit(run)
 
@@ -143,10 +161,13 @@ def enrollment_changed(user_id: int, course_key) -> None:
 
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")
 def user_deleting(sender, instance, **kwargs) -> None:
-    """A user is being deleted and their rows will go by cascade: take them out of the totals first."""
-    from .api.totals import remove_user
+    """
+    A user is being deleted and their rows will go by cascade: lock, then take them out of the totals.
 
-    remove_user(instance.pk)
+    The locks follow the writers' one order (docs/decisions/0014-one-lock-order.rst), so the
+    deletion and a service run aggregating the same user serialise instead of deadlocking.
+    """
+    api.prepare_user_deletion(instance)
 
 
 if apps.is_installed("completion_aggregator.standalone"):

@@ -3,7 +3,7 @@ The Python API of completion_aggregator: the one place that reads and writes its
 
 Views, tasks, receivers and management commands call these functions.
 """
-from .aggregation import AggregationResult, aggregate_learners
+from .aggregation import AggregationResult, aggregate_learners, prepare_user_deletion
 from .graphs import clear_graph_cache, graph_for
 from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
 from .queue import has_pending_work, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
@@ -20,6 +20,7 @@ __all__ = [
     "known_course_keys",
     "mark_course_stale",
     "mark_stale",
+    "prepare_user_deletion",
     "reaggregate_course",
 ]
 
