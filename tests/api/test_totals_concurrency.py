@@ -1,5 +1,6 @@
 """
-The statistics' totals under concurrent writers (MariaDB row locks; runs in ``make test-mysql``).
+The statistics' totals under concurrent writers (MariaDB row locks; runs in ``make test-mysql``
+and three times over in ``make test-concurrency``).
 
 An aggregation is paused where a race would hurt: right after it has written a learner's rows,
 or right after it has taken the course lock. Meanwhile a rebuild or an enrollment sync runs in
@@ -21,6 +22,7 @@ from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, 
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.mysql,
     pytest.mark.skipif(connection.vendor != "mysql", reason="row locks: MariaDB tier (make test-mysql)"),
 ]
 
