@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator
 
 from django.core.cache import cache
 
@@ -56,7 +56,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def owner_gone(record: Any, now: float) -> Optional[str]:
+def owner_gone(record: Any, now: float) -> str | None:
     """
     Why the owner of lock value ``record`` is gone, or None if it may be alive.
 

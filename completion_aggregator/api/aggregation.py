@@ -30,8 +30,8 @@ from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
-from .rows import VALUE_FIELDS, raw_block_key
 from .queue import lock_learner_queue, lock_stale_rows
+from .rows import VALUE_FIELDS, raw_block_key
 from .totals import ensure_course, lock_course, record_changes, remove_user
 
 log = logging.getLogger(__name__)

@@ -298,7 +298,10 @@ def remove_user(user_id: int) -> None:
     """
     course_keys = sorted(
         {str(key) for key in CountedLearner.objects.filter(user_id=user_id).values_list("course_key", flat=True)}
-        | {str(key) for key in Aggregator.objects.filter(user_id=user_id).values_list("course_key", flat=True).distinct()}
+        | {
+            str(key)
+            for key in Aggregator.objects.filter(user_id=user_id).values_list("course_key", flat=True).distinct()
+        }
     )
     for course_key in course_keys:
         with transaction.atomic():
