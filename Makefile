@@ -12,7 +12,7 @@ MYSQL_ENV := COMPLETION_AGGREGATOR_DB=mysql DB_HOST=$${DB_HOST:-127.0.0.1} DB_US
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo test test-platform test-mysql test-postgresql test-integration test-browser bench requirements quality docs coverage upgrade clean
+.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser bench requirements quality docs coverage upgrade clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -46,6 +46,14 @@ test-platform: $(STAMP) ## the edx-platform adapter, plugin wiring and receivers
 
 test-mysql: $(MYSQL_STAMP) ## run the test suite on MariaDB/MySQL (127.0.0.1:3306, root, fresh test database)
 	$(MYSQL_ENV) $(BIN)/python -m pytest --create-db
+
+test-concurrency: $(MYSQL_STAMP) ## the MariaDB concurrency tests (marked mysql), three runs in a row (a fresh test database, then reused)
+	for run in 1 2 3; do \
+	  echo "concurrency tests, run $$run of 3"; \
+	  db=--reuse-db; [ $$run = 1 ] && db=--create-db; \
+	  $(MYSQL_ENV) DB_TEST_NAME=$${DB_TEST_NAME:-test_completion_aggregator_concurrency} \
+	    $(BIN)/python -m pytest -m mysql $$db -q tests/api || exit 1; \
+	done
 
 $(PG_STAMP): $(STAMP) requirements/postgresql.txt
 	$(BIN)/python -m pip install -q -r requirements/postgresql.txt

@@ -1,6 +1,7 @@
 """The service run (stale rows → Celery tasks) and the cleanup, each behind its lock."""
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -8,6 +9,8 @@ from typing import Callable, Optional
 from .conf import get_setting
 from .locks import cache_lock
 from .models import StaleCompletion
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +39,10 @@ def run_service(
     learners of courses whose block start dates passed since the last check
     (``api.releases.mark_released_stale``), so this run already aggregates them.
 
+    The run holds the service lock (:mod:`completion_aggregator.locks`), beats its heartbeat at
+    each batch, and stops early if another run took the lock over. It reads the queue without
+    locking anything: each task locks and resolves its own rows.
+
     Raises:
         LockHeld: another service run is in progress.
     """
@@ -50,11 +57,14 @@ def run_service(
     with cache_lock(
         get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
-    ):
+    ) as lock:
         released = mark_released_stale()
         summary.released_courses = len(released.courses) + len(released.learner_courses)
         last_id = 0
         while summary.stale_rows < limit:
+            if not lock.beat():
+                log.error("completion_aggregator: another run took the service lock over; stopping")
+                break
             size = min(batch_size, limit - summary.stale_rows)
             rows = list(
                 StaleCompletion.objects.filter(resolved=False, id__gt=last_id)
@@ -93,6 +103,11 @@ def run_cleanup(batch_size: int = 900) -> int:
     """
     Delete resolved stale rows in id batches (short transactions on a live table).
 
+    Each batch is read without locking and deleted through the primary key only, in id order
+    (the lock order of docs/decisions/0014-one-lock-order.rst): a resolved row never becomes
+    unresolved again, so the delete needs no condition on ``resolved`` (one would let MariaDB
+    lock through ``stale_resolved_id_idx`` first).
+
     Raises:
         LockHeld: another cleanup is in progress.
     """
@@ -100,14 +115,14 @@ def run_cleanup(batch_size: int = 900) -> int:
     with cache_lock(
         get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK_TIMEOUT_SECONDS")),
-    ):
+    ) as lock:
         cutoff = StaleCompletion.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        while True:
+        while lock.beat():
             ids = list(
                 StaleCompletion.objects.filter(resolved=True, id__lte=cutoff).order_by("id").values_list("id", flat=True)[:batch_size]
             )
             if not ids:
                 break
-            deleted += StaleCompletion.objects.filter(id__in=ids, resolved=True).delete()[0]
+            deleted += StaleCompletion.objects.filter(id__in=ids).delete()[0]
     return deleted
 

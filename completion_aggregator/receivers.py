@@ -37,13 +37,35 @@ def _synchronous() -> bool:
     return not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION")
 
 
+def _aggregate_now(course_key, username: str) -> None:
+    """
+    Aggregate one enrollment in this process, at the end of the action (after the commit).
+
+    The aggregation never fails the writer's request (docs/decisions/0006 and 0014): its
+    completion is committed already, so an error (a database failure, a lock wait timeout)
+    is logged and the enrollment's stale rows stay unresolved for ``run_aggregator_service``.
+    """
+    try:
+        api.aggregate_learners(course_key, [username])
+    except Exception as exc:  # the request must not fail: the work waits for the service
+        log.warning(
+            "completion_aggregator: synchronous aggregation of %s in %s failed (%s: %s); "
+            "its stale rows are left for run_aggregator_service",
+            username,
+            course_key,
+            type(exc).__name__,
+            exc,
+            exc_info=True,
+        )
+
+
 def _aggregate_learner(course_key, username: str):
     """The work that aggregates one enrollment at the end of the action: here, or in Studio on an LMS worker."""
     if in_studio():
         from .tasks.aggregation_tasks import aggregate_learners
 
         return lambda: aggregate_learners.apply_async(args=(str(course_key), [username]))
-    return lambda: api.aggregate_learners(course_key, [username])
+    return lambda: _aggregate_now(course_key, username)
 
 
 def _learner_key(course_key, username: str) -> tuple:
@@ -208,7 +230,9 @@ def user_deleting(sender, instance, **kwargs) -> None:
     A user is being deleted: take them out of the totals, delete their stale rows.
 
     The totals first, before their rows go by cascade; the stale rows name them by username,
-    without a foreign key.
+    without a foreign key. The locks follow the writers' one order
+    (docs/decisions/0014-one-lock-order.rst), so the deletion and a service run aggregating the
+    same user serialise instead of deadlocking.
     """
     api.forget_learner(instance.pk, [instance.get_username()], resync=False)
 

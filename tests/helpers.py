@@ -88,11 +88,21 @@ def paused_aggregation(course_key, username: str, after):
     ``after`` gets the statement stripped and upper-cased. Returns the thread, the event that
     lets it go on, and the list its errors land in (MariaDB concurrency tests).
     """
+    from completion_aggregator import api
+
+    return paused_call(after, api.aggregate_learners, course_key, [username])
+
+
+def paused_call(after, function, *args):
+    """
+    Call ``function(*args)`` in a thread that stops right after the first SQL ``after`` accepts.
+
+    ``after`` gets the statement stripped and upper-cased. Returns the thread, the event that
+    lets it go on, and the list its errors land in (MariaDB concurrency tests).
+    """
     import threading
 
     from django.db import connections
-
-    from completion_aggregator import api
 
     reached, go, errors = threading.Event(), threading.Event(), []
 
@@ -106,15 +116,17 @@ def paused_aggregation(course_key, username: str, after):
     def run():
         try:
             with connections["default"].execute_wrapper(pause):
-                api.aggregate_learners(course_key, [username])
+                function(*args)
         except Exception as exc:  # surfaced by the test
             errors.append(exc)
         finally:
+            reached.set()  # a call that ends before its pause must not leave the test waiting
             connections["default"].close()
 
     thread = threading.Thread(target=run)
     thread.start()
-    assert reached.wait(30), "the aggregation never reached its pause"
+    assert reached.wait(30), "the call never reached its pause"
+    assert not errors, errors
     return thread, go, errors
 
 

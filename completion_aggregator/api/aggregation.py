@@ -29,8 +29,9 @@ from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from .graphs import graph_for
 from .keys import as_course_key
+from .queue import lock_stale_rows
 from .rows import VALUE_FIELDS, raw_block_key
-from .totals import ensure_course, record_changes
+from .totals import ensure_course, lock_course, record_changes
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,22 @@ def aggregate_learners(
     Recompute and store the aggregates of ``usernames`` in ``course_key``; resolve their stale rows.
 
     ``force`` or ``block_keys`` are first queued as stale rows (a forced full recompute, or
-    more changed blocks), so that every write follows the same rule: the unresolved stale
-    rows of the chunk are locked by primary key (``SELECT … FOR UPDATE``: record locks only,
-    so the LMS can keep inserting new stale rows), then completions are read, aggregates
-    computed and upserted, and exactly the locked ids resolved, in one transaction. Two runs
-    for the same enrollment therefore serialise, and the later one reads after the earlier
-    one's commit; a completion committed during a run keeps its stale row unresolved.
-    Unknown users and deleted courses resolve their stale rows with a warning.
+    more changed blocks), so that every write follows the same rule, in one transaction and
+    in the one lock order of every writer (docs/decisions/0014-one-lock-order.rst):
+
+    1. the unresolved stale rows of the chunk are locked through the primary key only, in id
+       order (:func:`~completion_aggregator.api.queue.lock_stale_rows`: record locks only, so
+       the LMS can keep inserting new stale rows);
+    2. completions and stored rows are read and the aggregates computed; if any row changes,
+       the course's ``CourseTotal`` row is locked (:func:`~completion_aggregator.api.totals.lock_course`);
+    3. the changed Aggregator rows are written and the statistics' totals updated under that lock;
+    4. exactly the locked ids are resolved.
+
+    Concurrent runs for one enrollment coalesce: they lock the same stale rows, so the later
+    run waits for the earlier one's commit and then finds those rows resolved (nothing to do)
+    or reads the completions after that commit. A completion committed during a run keeps its
+    stale row unresolved. Unknown users and deleted courses resolve their stale rows with a
+    warning.
 
     Raises:
         django.db.DatabaseError: on database failure (the transaction rolls back; nothing is resolved).
@@ -83,7 +93,7 @@ def aggregate_learners(
             else [StaleCompletion(username=name, course_key=course_key, block_key=key) for name in names for key in block_keys],
             batch_size=_ID_CHUNK,
         )
-    candidates = list(
+    candidates = sorted(  # a plain read: nothing is locked yet
         StaleCompletion.objects.filter(course_key=course_key, username__in=names, resolved=False).values_list("id", flat=True)
     )
     if not candidates:
@@ -95,13 +105,7 @@ def aggregate_learners(
 
 
 def _store(course_key: CourseKey, candidates: list[int], result: AggregationResult) -> None:
-    stale: list[tuple] = []
-    for start in range(0, len(candidates), _ID_CHUNK):
-        stale.extend(
-            StaleCompletion.objects.select_for_update()
-            .filter(id__in=candidates[start : start + _ID_CHUNK], resolved=False)
-            .values_list("id", "username", "block_key", "force")
-        )
+    stale = lock_stale_rows(candidates)  # lock order, step 1
     stale_ids = [row[0] for row in stale]
     result.stale_rows = len(stale_ids)
     if not stale:  # another run resolved them while we waited for the locks
@@ -213,11 +217,15 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                 to_delete.append(stored_ids[(user.pk, key)])
                 deleted.append((user.pk, None, before))
 
-    if to_write:
+    changes = [*result.changed, *deleted]
+    if changes:
+        # Lock order, step 2: the course's lock row before any Aggregator or totals row, so that
+        # every writer of the course's rows (other chunks, a user's deletion, a rebuild) queues here.
+        course = lock_course(course_key, create=True)
         write_rows(to_write)
-    for start in range(0, len(to_delete), _ID_CHUNK):
-        Aggregator.objects.filter(id__in=to_delete[start : start + _ID_CHUNK]).delete()
-    record_changes(course_key, [*result.changed, *deleted])  # the statistics' totals, same transaction
+        for start in range(0, len(to_delete), _ID_CHUNK):
+            Aggregator.objects.filter(id__in=sorted(to_delete[start : start + _ID_CHUNK])).delete()
+        record_changes(course_key, changes, course=course)  # the statistics' totals, same transaction
     _resolve(stale_ids)
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)
@@ -289,5 +297,7 @@ def upsert(rows: list[Aggregator], by_id: bool = False) -> None:
 
 
 def _resolve(ids: list[int]) -> None:
+    """Resolve the (locked) stale rows ``ids``, by primary key in id order."""
+    ids = sorted(ids)
     for start in range(0, len(ids), _ID_CHUNK):
         StaleCompletion.objects.filter(id__in=ids[start : start + _ID_CHUNK]).update(resolved=True, modified=timezone.now())

@@ -15,6 +15,7 @@ from django.db import transaction
 from opaque_keys.edx.keys import CourseKey
 
 from ..models import Aggregator, CountedLearner, StaleCompletion
+from .queue import lock_learner_queue
 from .totals import remove_user, sync_learners
 
 
@@ -31,7 +32,9 @@ def rename_learner(old_username: str, new_username: str) -> int:
     """
     if not old_username or old_username == new_username:
         return 0
-    return StaleCompletion.objects.filter(username=old_username).update(username=new_username)
+    ids = sorted(StaleCompletion.objects.filter(username=old_username).values_list("id", flat=True))
+    # By primary key in id order: the one lock order of docs/decisions/0014-one-lock-order.rst.
+    return StaleCompletion.objects.filter(id__in=ids).update(username=new_username) if ids else 0
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,19 @@ def forget_learner(user_id: int, usernames: Iterable[str], resync: bool = True) 
     """
     names = sorted({name for name in usernames if name})
     with transaction.atomic():
+        # The writers' one lock order (docs/decisions/0014-one-lock-order.rst): the learner's
+        # unresolved stale rows by primary key, then (remove_user) each course's lock row, then
+        # the rows of that course. A running aggregation of the learner finishes first; a later
+        # one waits for this transaction and then finds its rows gone.
+        for name in names:
+            lock_learner_queue(name)
         courses = sorted(
             {str(key) for key in CountedLearner.objects.filter(user_id=user_id).values_list("course_key", flat=True)}
         )
         remove_user(user_id)
         aggregators, _ = Aggregator.objects.filter(user_id=user_id).delete()
-        stale, _ = StaleCompletion.objects.filter(username__in=names).delete() if names else (0, {})
+        stale_ids = sorted(StaleCompletion.objects.filter(username__in=names).values_list("id", flat=True))
+        stale = StaleCompletion.objects.filter(id__in=stale_ids).delete()[0] if stale_ids else 0
         if resync:
             for course in courses:
                 sync_learners(CourseKey.from_string(course), [user_id])

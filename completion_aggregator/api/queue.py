@@ -1,7 +1,7 @@
 """The stale-work queue: writing and reading StaleCompletion rows."""
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -11,6 +11,11 @@ from ..models import StaleCompletion
 from .keys import as_course_key
 
 BULK_BATCH = 1000
+#: Ids per locking ``IN (…)`` list: under SQLite's variable limit.
+LOCK_BATCH = 900
+
+#: What :func:`lock_stale_rows` returns per unresolved row: (id, username, block key or None, force).
+StaleRow = tuple[int, str, Optional[UsageKey], bool]
 
 
 def mark_stale(username: str, course_key: CourseKey, block_key: Optional[UsageKey] = None, force: bool = False) -> StaleCompletion:
@@ -45,6 +50,50 @@ def mark_course_stale(
 def is_pending(stale_id: int) -> bool:
     """True while the stale row ``stale_id`` exists and is unresolved (one primary-key query)."""
     return StaleCompletion.objects.filter(id=stale_id, resolved=False).exists()
+
+
+def lock_stale_rows(ids: Sequence[int]) -> list[StaleRow]:
+    """
+    Lock the stale rows ``ids`` (``SELECT … FOR UPDATE``) and return those still unresolved, in id order.
+
+    Step 1 of the lock order of every writer (docs/decisions/0014-one-lock-order.rst): the rows
+    are locked through the primary key only, in ascending id order, and the condition on
+    ``resolved`` is applied here rather than in SQL. With ``resolved = 0`` in the statement
+    MariaDB may lock through ``stale_resolved_id_idx`` first and the primary key second, while
+    the update that resolves the rows takes the primary key first and that index second: two
+    aggregations of one learner then deadlock (error 1213). Rows that no longer exist are
+    skipped. Call it inside ``transaction.atomic()``; the locks last until the commit.
+
+    Raises:
+        django.db.DatabaseError: on database failure.
+    """
+    ordered = sorted(set(ids))
+    rows: list[StaleRow] = []
+    for start in range(0, len(ordered), LOCK_BATCH):
+        for row_id, username, block_key, force, resolved in (
+            StaleCompletion.objects.select_for_update()
+            .filter(id__in=ordered[start : start + LOCK_BATCH])
+            .order_by("id")
+            .values_list("id", "username", "block_key", "force", "resolved")
+        ):
+            if not resolved:
+                rows.append((row_id, username, block_key, force))
+    return rows
+
+
+def lock_learner_queue(username: str) -> int:
+    """
+    Lock every unresolved stale row of ``username`` (all courses), as :func:`lock_stale_rows` does.
+
+    An aggregation of this learner that is running holds some of these rows; the caller waits
+    for it to commit, and later aggregations of the learner wait for the caller. Returns how
+    many rows are locked.
+
+    Raises:
+        django.db.DatabaseError: on database failure.
+    """
+    ids = list(StaleCompletion.objects.filter(username=username, resolved=False).values_list("id", flat=True))
+    return len(lock_stale_rows(ids))
 
 
 def has_pending_work(username: str, course_key: CourseKey) -> bool:

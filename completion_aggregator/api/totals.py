@@ -14,7 +14,18 @@ whatever the enrollment. Three tables hold them:
 
 Every writer works inside one transaction. It locks the course's ``CourseTotal`` row
 (``SELECT … FOR UPDATE``) before it reads the learners or the totals, and it changes them
-only while it holds that lock:
+only while it holds that lock. Every writer takes its locks in one order
+(docs/decisions/0014-one-lock-order.rst), so that no two of them can wait for each other:
+
+1. ``StaleCompletion`` rows, through the primary key only and in id order
+   (:func:`completion_aggregator.api.queue.lock_stale_rows`): the aggregation of a chunk, a
+   user's deletion (that user's rows in every course);
+2. ``CourseTotal`` rows (:func:`lock_course`), one course, or several in course-key order (a
+   user's deletion);
+3. under the course lock only, the course's ``Aggregator``, ``CountedLearner`` and
+   ``BlockTotal`` rows, in any order: whoever holds the course lock is the only writer of them.
+
+The writers:
 
 * :func:`record_changes`: the aggregation write path. It adds each written or deleted row's
   new value minus its old value, for counted learners only.
@@ -199,6 +210,7 @@ def _rows_deltas(course_key: CourseKey, signs: dict[int, int]) -> Deltas:
 def record_changes(
     course_key: CourseKey,
     changes: Sequence[tuple[int, AggregateData | None, AggregateData | None]],
+    course: CourseTotal | None = None,
 ) -> None:
     """
     Keep the totals in step with rows just written or deleted, inside the writing transaction.
@@ -206,13 +218,16 @@ def record_changes(
     ``changes``: ``(user id, new value or None if deleted, old value or None if inserted)``. Rows
     of learners who are not counted change nothing. The course lock is taken even while the
     totals are unbuilt, so that a rebuild waits for this transaction and sees its rows.
+    ``course``: the course's row when the caller already holds its lock (the write path takes
+    it before writing the Aggregator rows: the lock order in this module's docstring).
 
     Raises:
         django.db.DatabaseError: on database failure (the caller's transaction rolls back).
     """
     if not changes:
         return
-    course = lock_course(course_key, create=True)
+    if course is None:
+        course = lock_course(course_key, create=True)
     if course is None or course.built is None:
         _build_after_commit(course_key)
         return
@@ -272,13 +287,21 @@ def remove_user(user_id: int) -> None:
     """
     Take a user out of every course's totals (before the user's deletion removes their rows).
 
-    It runs inside the deleting transaction.
+    It runs inside the deleting transaction, after the user's stale rows are locked
+    (:func:`completion_aggregator.api.learners.forget_learner`). It locks the course
+    row of every course where the user is counted or has Aggregator rows, in course-key order,
+    so that the cascade that then deletes those rows cannot meet an aggregation of the course
+    holding the course lock and waiting for them (step 2 of the lock order above).
 
     Raises:
         django.db.DatabaseError: on database failure (the deletion rolls back).
     """
     course_keys = sorted(
         {str(key) for key in CountedLearner.objects.filter(user_id=user_id).values_list("course_key", flat=True)}
+        | {
+            str(key)
+            for key in Aggregator.objects.filter(user_id=user_id).values_list("course_key", flat=True).distinct()
+        }
     )
     for course_key in course_keys:
         with transaction.atomic():

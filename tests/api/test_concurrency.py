@@ -1,5 +1,6 @@
 """
-Two aggregations of one enrollment at once (MariaDB: row locks; runs in ``make test-mysql``).
+Two aggregations of one enrollment at once (MariaDB: row locks; runs in ``make test-mysql``
+and three times over in ``make test-concurrency``).
 
 Run A reads the completions, then a completion commits, then run B starts and must wait for
 A's locks; B then reads after A's commit, so the final rows count everything.
@@ -16,6 +17,7 @@ from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, 
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.mysql,
     pytest.mark.skipif(connection.vendor != "mysql", reason="row locks: MariaDB tier (make test-mysql)"),
 ]
 

@@ -1,10 +1,12 @@
 """
-The statistics' totals under concurrent writers (MariaDB row locks; runs in ``make test-mysql``).
+The statistics' totals under concurrent writers (MariaDB row locks; runs in ``make test-mysql``
+and three times over in ``make test-concurrency``).
 
-An aggregation is paused at the point where a race would hurt: after it has written a learner's
-rows but before it has taken the course lock, or while it holds that lock. Meanwhile a rebuild
-or an enrollment sync runs in another connection. Whatever the order, the totals must end
-equal to the rows.
+An aggregation is paused where a race would hurt: right after it has written a learner's rows,
+or right after it has taken the course lock. Meanwhile a rebuild or an enrollment sync runs in
+another connection. Since the writers share one lock order (docs/decisions/0014-one-lock-order.rst)
+the write happens under the course lock, so the other writer queues behind it; whatever the
+order, the totals must end equal to the rows.
 """
 import time
 
@@ -20,6 +22,7 @@ from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, 
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.mysql,
     pytest.mark.skipif(connection.vendor != "mysql", reason="row locks: MariaDB tier (make test-mysql)"),
 ]
 
@@ -42,23 +45,25 @@ def _locked_course(sql: str) -> bool:
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
-def test_a_rebuild_between_a_write_and_its_lock_still_counts_the_write():
+def test_a_rebuild_waits_for_a_write_and_counts_it():
     course_key, leaves = build_course(shape=(1, 1, 1, 4))
     alex = learner("alex", course_key)
     complete(alex, leaves[0])
     api.aggregate_learners(course_key, ["alex"])  # rows, and the unbuilt course row
     complete(alex, leaves[1])
-    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)
-    totals.rebuild(course_key)  # does not see the uncommitted rows; the writer has no lock yet
+    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)  # under the course lock
+    rebuilder, rebuild_errors = in_thread(totals.rebuild, course_key)
+    assert _wait_for_lock_wait()  # the rebuild queues behind the writer's course lock
     go.set()
     writer.join(30)
-    assert not errors
+    rebuilder.join(30)
+    assert not errors and not rebuild_errors
     assert CourseTotal.objects.get(course_key=course_key).built is not None
     assert totals.check(course_key) == []
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
-def test_an_enrollment_sync_between_a_write_and_its_lock_still_counts_the_write():
+def test_an_enrollment_sync_waits_for_a_write_and_counts_it():
     course_key, leaves = build_course(shape=(1, 1, 1, 4))
     alex = learner("alex", course_key)
     learner("sam", course_key)
@@ -69,11 +74,14 @@ def test_an_enrollment_sync_between_a_write_and_its_lock_still_counts_the_write(
     complete(alex, leaves[1])
     writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)
     Enrollment.objects.filter(user=alex).update(is_active=True)
-    assert totals.sync_learners(course_key, [alex.pk]) == (1, 0)  # adds the committed (older) rows
+    syncer, sync_errors = in_thread(totals.sync_learners, course_key, [alex.pk])
+    assert _wait_for_lock_wait()  # the sync queues behind the writer's course lock
     go.set()
     writer.join(30)
-    assert not errors
-    assert totals.check(course_key) == []  # the writer, counting alex now, added the difference
+    syncer.join(30)
+    assert not errors and not sync_errors
+    assert CourseTotal.objects.get(course_key=course_key).learners == 2
+    assert totals.check(course_key) == []  # the sync added alex with the rows the writer committed
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
