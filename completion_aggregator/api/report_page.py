@@ -205,7 +205,7 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
         writer = csv.writer(_Echo())
 
         def line(cells: list[str]) -> str:  # every cell, headers included, through spreadsheet_safe
-            return writer.writerow([spreadsheet_safe(cell) for cell in cells])
+            return str(writer.writerow([spreadsheet_safe(cell) for cell in cells]))
 
         yield line(["username", "course_percent", *(f"chapter:{block_id(key)}" for key in chapter_keys)])
         last_id = 0
