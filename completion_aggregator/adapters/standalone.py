@@ -197,6 +197,7 @@ class StandaloneAdapter(HostAdapter):
                 root=full.root,
                 blocks={full.root: BlockData(root.key, root.block_type, (), root.optional)},
                 version=f"{full.version}:empty",
+                root_hidden=True,
             ),
         )
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from completion_aggregator import api
-from completion_aggregator.models import Aggregator
+from completion_aggregator.models import Aggregator, StaleCompletion
 from tests.helpers import build_course, complete, learner
 
 from .conftest import V0, V1, as_user, detail_url, stats_url, store
@@ -126,8 +126,14 @@ def test_progress_bar_of_a_hidden_course_answers(hidden):
     assert browser.get(f"/completion-aggregator/progress_bar/{key}/").status_code == 200
 
 
-def test_aggregating_a_hidden_course_stores_an_empty_course_row(hidden):
-    key, _leaves, alex = hidden
+def test_aggregating_a_hidden_course_stores_nothing_and_resolves_the_work(hidden, client):
+    """No 100 % row is stored for a course that has not started: once it starts, reads are real."""
+    key, leaves, alex = hidden
+    complete(alex, leaves[0])
     api.aggregate_learners(key, ["alex"])
-    rows = list(Aggregator.objects.filter(user=alex, course_key=key).values_list("aggregation_name", "earned", "possible", "percent"))
-    assert rows == [("course", 0.0, 0.0, 1.0)]
+    assert not Aggregator.objects.filter(user=alex, course_key=key).exists()
+    assert not StaleCompletion.objects.filter(username="alex", course_key=key, resolved=False).exists()
+    # The course opens (a new version without the restriction): the learner's real progress.
+    build_course(str(key), shape=(2, 1, 1, 2))
+    response = as_user(client, alex).get(detail_url(key))
+    assert response.json()["results"][0]["completion"] == {"earned": 1.0, "possible": 4.0, "percent": 0.25}
