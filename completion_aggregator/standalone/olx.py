@@ -431,7 +431,10 @@ class _ArchiveSource(_Source):
         return (self.prefix + rel) in self.names
 
     def close(self) -> None:
-        self.archive.close()
+        stream = self.archive.fileobj
+        self.archive.close()  # leaves a stream it was given open
+        if stream is not None:
+            stream.close()
 
 
 def _course_xml_candidates(rel_paths: list[str]) -> list[str]:
