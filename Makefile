@@ -12,7 +12,7 @@ MYSQL_ENV := COMPLETION_AGGREGATOR_DB=mysql DB_HOST=$${DB_HOST:-127.0.0.1} DB_US
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser bench requirements quality docs coverage upgrade clean
+.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser test-fuzz bench requirements quality docs coverage upgrade clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -70,6 +70,10 @@ test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (1
 
 test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots in screenshots/
 	$(BIN)/python -m pytest -m browser tests/browser
+
+FUZZ_EXAMPLES ?= 2000
+test-fuzz: $(STAMP) ## property-based fuzzing of every endpoint's path and query parameters (FUZZ_EXAMPLES, default 2000; bounded to 10 minutes)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout 600 $(BIN)/python -m pytest -m fuzz -p no:randomly -s tests/rest_api/test_fuzz_endpoints.py
 
 bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -34,6 +34,8 @@ BUILTIN_MODES: dict[str, CompletionMode] = {
     "videoannotation": C, "recommender": C, "freetextresponse": C, "scorm": C,
     "problem-builder": C, "step-builder": C, "ubcpi": C, "oppia": C, "h5pxblock": C,
     "feedback": C, "audio": C, "invideoquiz": C,
+    # Old exports' name of the video block (edx-platform registers "videoalpha" as VideoBlock).
+    "videoalpha": C,
     # Not counted.
     "discussion": E, "static_tab": E, "about": E, "course_info": E, "wiki": E,
     "textbook": E, "custom_tag_template": E,

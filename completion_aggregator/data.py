@@ -44,12 +44,15 @@ class CourseStructureData:
 
     ``version`` identifies the published structure plus whatever visibility filter the host
     applied, so that learners with identical trees can share one compiled graph.
+    ``root_hidden``: the learner cannot see the course root (not released yet, or staff-only);
+    ``blocks`` is then the root alone, an empty course.
     """
 
     course_key: str
     root: str
     blocks: Mapping[str, BlockData]
     version: str = ""
+    root_hidden: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.blocks, MappingProxyType):

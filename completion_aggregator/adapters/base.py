@@ -34,7 +34,9 @@ class HostAdapter(abc.ABC):
         Each user's visible course structure, keyed by user id.
 
         Users whose visible trees are identical get the same object (same ``version``), so the
-        caller compiles one graph for them.
+        caller compiles one graph for them. The root is always among the blocks: a user who
+        cannot see the course root (not released yet, staff-only) gets the root alone, with
+        ``root_hidden`` set (an empty course; ADR 0015).
 
         Raises:
             CourseNotFound: the course does not exist or has no structure.

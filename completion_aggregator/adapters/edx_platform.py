@@ -320,6 +320,7 @@ class EdxPlatformAdapter(HostAdapter):
                     root=str(root),
                     blocks={str(root): BlockData(str(root), root.block_type)},
                     version=f"{base_version}:empty",
+                    root_hidden=True,
                 )
             return self._variant(course_key, base_version, transformed)
 

@@ -213,15 +213,29 @@ class StandaloneAdapter(HostAdapter):
                 self._full.popitem(last=False)
         return full
 
-    def _variant(
-        self, full: _FullStructure, hidden: frozenset[str], locked: frozenset[str] = frozenset()
-    ) -> CourseStructureData:
-        key = (full.structure_id, hidden, locked)
+    def _cached_variant(self, key: tuple, build) -> CourseStructureData:
+        """The variant cached under ``key``, built by ``build()`` on a miss."""
         with self._lock:
             found = self._variants.get(key)
             if found is not None:
                 self._variants.move_to_end(key)
                 return found
+        data = build()
+        with self._lock:
+            self._variants[key] = data
+            while len(self._variants) > _VARIANT_CACHE_SIZE:
+                self._variants.popitem(last=False)
+        return data
+
+    def _variant(
+        self, full: _FullStructure, hidden: frozenset[str], locked: frozenset[str] = frozenset()
+    ) -> CourseStructureData:
+        return self._cached_variant(
+            (full.structure_id, hidden, locked), lambda: self._build_variant(full, hidden, locked)
+        )
+
+    @staticmethod
+    def _build_variant(full: _FullStructure, hidden: frozenset[str], locked: frozenset[str]) -> CourseStructureData:
         if hidden or locked:
             digest = hashlib.sha1("\n".join(sorted(hidden)).encode()).hexdigest()[:12]
             if locked:
@@ -236,12 +250,21 @@ class StandaloneAdapter(HostAdapter):
             version = f"{full.version}:{digest}"
         else:
             blocks, version = full.blocks, str(full.version)
-        data = CourseStructureData(course_key=full.course_key, root=full.root, blocks=blocks, version=version)
-        with self._lock:
-            self._variants[key] = data
-            while len(self._variants) > _VARIANT_CACHE_SIZE:
-                self._variants.popitem(last=False)
-        return data
+        return CourseStructureData(course_key=full.course_key, root=full.root, blocks=blocks, version=version)
+
+    def _empty(self, full: _FullStructure) -> CourseStructureData:
+        """The root alone, without children: what a learner sees of a course whose root is hidden."""
+        root = full.blocks[full.root]
+        return self._cached_variant(
+            (full.structure_id, "empty"),
+            lambda: CourseStructureData(
+                course_key=full.course_key,
+                root=full.root,
+                blocks={full.root: BlockData(root.key, root.block_type, (), root.optional)},
+                version=f"{full.version}:empty",
+                root_hidden=True,
+            ),
+        )
 
     def get_course_structures(
         self, course_key: CourseKey, users: Sequence[AbstractBaseUser]
@@ -251,6 +274,9 @@ class StandaloneAdapter(HostAdapter):
         staff-only and unreleased blocks and, under the per-learner rules of
         ``docs/standalone.rst``, blocks of other content groups, other split_test groups and
         unselected library children. Learners whose visible trees are equal share one object.
+
+        A root that is itself unreleased or staff-only leaves learners the root alone (an
+        empty course: earned 0, possible 0, percent 1.0), never a structure without its root.
         """
         full = self._latest(course_key)
         now = timezone.now()
@@ -268,6 +294,12 @@ class StandaloneAdapter(HostAdapter):
             staff_view = self._variant(full, frozenset())
             result.update((user.pk, staff_view) for user in staff)
         if not learners:
+            return result
+        if full.root in base_hidden:
+            # The course itself is unreleased or staff-only: learners see an empty course (as
+            # edx-platform's get_course_blocks, which then returns no root; issue 18).
+            empty = self._empty(full)
+            result.update((user.pk, empty) for user in learners)
             return result
         if not full.per_learner:
             learner_view = self._variant(full, base_hidden)

@@ -168,6 +168,10 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     events: list = []
     for user in users:
         name = user.get_username()
+        if structures[user.pk].root_hidden:
+            # The course has not started (or is staff-only) for this learner: nothing to store;
+            # reads compute the empty course, and the real one once it starts (ADR 0015).
+            continue
         try:
             graph = graph_for(structures[user.pk])
         except CourseGraphError:

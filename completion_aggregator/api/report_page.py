@@ -166,6 +166,21 @@ class _Echo:
         return value
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """
+    ``value`` as a CSV cell no spreadsheet reads as a formula.
+
+    Prefixed with ``'`` when it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return (OWASP's CSV injection advice). Usernames may start with ``+``, ``-`` or ``@`` in edx-platform; the ``'`` keeps
+    them readable (spreadsheets show it as a text marker).
+    """
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _percent_cell(percent: Optional[float]) -> str:
     return "" if percent is None else f"{percent * 100:.2f}"
 
@@ -174,7 +189,8 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
     """
     CSV lines of every active enrollment: username, course percent, then each chapter's percent.
 
-    Percentages are 0–100 with two decimals; a chapter the learner cannot see is empty.
+    Percentages are 0–100 with two decimals; a chapter the learner cannot see is empty. Every
+    cell goes through :func:`spreadsheet_safe` (a username like ``@SUM`` is written ``'@SUM``).
     Learners are read by id in chunks of ``COMPLETION_AGGREGATOR_REPORT_CSV_CHUNK_SIZE``.
 
     Raises:
@@ -187,7 +203,11 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
 
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
-        yield writer.writerow(["username", "course_percent", *(f"chapter:{block_id(key)}" for key in chapter_keys)])
+
+        def line(cells: list[str]) -> str:  # every cell, headers included, through spreadsheet_safe
+            return str(writer.writerow([spreadsheet_safe(cell) for cell in cells]))
+
+        yield line(["username", "course_percent", *(f"chapter:{block_id(key)}" for key in chapter_keys)])
         last_id = 0
         while True:
             users = list(learners.filter(id__gt=last_id)[:chunk])
@@ -196,7 +216,7 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
             last_id = users[-1].pk
             for entry in reports.get_stored_progress_many(course_key, users, [CHAPTER]):
                 row = _learner_row(entry, chapter_keys)
-                yield writer.writerow(
+                yield line(
                     [row.username, _percent_cell(row.course_percent), *map(_percent_cell, row.chapter_percents)]
                 )
             if len(users) < chunk:

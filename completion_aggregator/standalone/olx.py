@@ -38,26 +38,38 @@ What is read (``docs``: ``../shared/reference/olx.md``):
   with the blocks (:meth:`ParsedBlock.per_learner_settings`); the host's rules are in
   ``docs/standalone.rst``.
 
-Archives are read in memory without extracting; members with absolute paths, ``..``, links or
-special files, and archives whose declared unpacked size or member count exceed
-:data:`MAX_UNPACKED_BYTES` / :data:`MAX_MEMBERS` are rejected.
+Archives are never extracted: a compressed archive is decompressed once into a temporary file
+(in memory up to :data:`SPOOL_BYTES`, on disk beyond), its members are checked and indexed,
+and only the files ``course.xml`` reaches are read (an unreferenced member costs no memory).
+Members with absolute paths, ``..``, links or special files, and archives whose unpacked size
+or member count exceed :data:`MAX_UNPACKED_BYTES` / :data:`MAX_MEMBERS` are rejected.
+
+Limits (``docs/standalone.rst``): keys longer than their columns, over-long block types and
+structures nested too deep (elements, blocks, JSON values) are an :class:`OlxError` naming the
+file and the limit; display names are truncated and out-of-range ``max_count`` values mean
+"every child" when published. The walker is linear in the number of blocks and children.
 """
 from __future__ import annotations
 
+import bz2
 import copy
+import gzip
 import hashlib
 import html.entities
 import json
+import lzma
 import os
 import posixpath
 import re
 import tarfile
+import tempfile
 import xml.etree.ElementTree as ET
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -83,12 +95,25 @@ MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_MEMBERS = 100_000
 #: Limit of element nesting followed from the course root.
 MAX_DEPTH = 100
+#: Limit of element nesting inside one XML file (deeper files are refused before walking).
+MAX_XML_DEPTH = 200
+#: Limit of nesting of a JSON value (an attribute such as ``group_access``, ``policy.json``).
+MAX_JSON_DEPTH = 100
+#: Column sizes of the standalone host (and of the aggregator's key columns): a serialized
+#: course or usage key, a block type. Keys and types are never truncated (an export that would
+#: need it is refused); display names are truncated when published (``publishing``).
+MAX_KEY_LENGTH = 255
+MAX_BLOCK_TYPE_LENGTH = 64
+#: An archive is decompressed once into a temporary file, kept in memory up to this size.
+SPOOL_BYTES = 8 * 1024 * 1024
+#: Settings decoded as JSON (checked against :data:`MAX_JSON_DEPTH` first).
 
 #: Settings kept (JSON-decoded) on :attr:`ParsedBlock.extra` for per-learner visibility rules.
 EXTRA_SETTINGS = (
     "group_access", "user_partitions", "user_partition_id", "group_id_to_child", "max_count",
     "source_library_id", "sources", "hide_from_toc",
 )
+DECODED_SETTINGS = ("start", "visible_to_staff_only", "optional_completion", *EXTRA_SETTINGS)
 #: Types of which a learner gets ``max_count`` children (``randomize``: one).
 SELECTING_TYPES = frozenset({"library_content", "itembank", "randomize"})
 _ASIDE_FAMILY = "xblock_asides.v1"
@@ -102,6 +127,10 @@ _ENTITY_RE = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 
 class OlxError(ValueError):
     """The export cannot be imported; the message names the file (and line) at fault."""
+
+
+class _JsonTooDeep(OlxError):
+    """A JSON value nested deeper than :data:`MAX_JSON_DEPTH` (the caller names the file)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,17 +315,17 @@ class ParsedCourse:
             and block_type not in overrides
             and not (use_classes and installed_mode(block_type) is not None)
         }
-        index = {block.key: block for block in self.blocks}
+        index = {_ident(block.key): block for block in self.blocks}
         completable: set = set()
-        seen = {self.root}
-        stack = [self.root]
+        seen = {_ident(self.root)}
+        stack = [_ident(self.root)]
         while stack:
             block = index[stack.pop()]
             mode = modes[block.block_type]
             if mode is CompletionMode.COMPLETABLE:
-                completable.add(block.key)
+                completable.add(_ident(block.key))
             elif mode is CompletionMode.AGGREGATOR:
-                for child in block.children:
+                for child in map(_ident, block.children):
                     if child not in seen:
                         seen.add(child)
                         stack.append(child)
@@ -345,6 +374,9 @@ class _Source:
     def describe(self, rel: str) -> str:
         return f"{self.label}/{rel}" if self.label else rel
 
+    def close(self) -> None:
+        """Release what the source holds open (an archive's temporary file)."""
+
 
 class _FolderSource(_Source):
     def __init__(self, root: Path, label: str):
@@ -369,17 +401,40 @@ class _FolderSource(_Source):
 
 
 class _ArchiveSource(_Source):
-    def __init__(self, files: dict[str, bytes], names: set[str], prefix: str, label: str):
-        self.files = files
+    """
+    Members of an uncompressed, seekable tar, read only when asked for.
+
+    ``members`` indexes the ``.xml``/``.json`` files outside ``static``/``drafts`` by path;
+    ``names`` is every file's path.
+    """
+
+    def __init__(
+        self, archive: tarfile.TarFile, members: dict[str, tarfile.TarInfo], names: set[str], prefix: str, label: str
+    ):
+        self.archive = archive
+        self.members = members
         self.names = names
         self.prefix = prefix
         self.label = label
 
     def read(self, rel: str) -> Optional[bytes]:
-        return self.files.get(self.prefix + rel)
+        member = self.members.get(self.prefix + rel)
+        if member is None:
+            return None
+        try:
+            handle = self.archive.extractfile(member)
+            return handle.read() if handle is not None else b""
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise OlxError(f"{self.describe(rel)}: the archive is damaged ({exc})") from None
 
     def exists(self, rel: str) -> bool:
         return (self.prefix + rel) in self.names
+
+    def close(self) -> None:
+        stream = self.archive.fileobj
+        self.archive.close()  # leaves a stream it was given open
+        if stream is not None:
+            stream.close()
 
 
 def _course_xml_candidates(rel_paths: list[str]) -> list[str]:
@@ -413,56 +468,115 @@ def _open_folder(path: Path) -> _Source:
     return _FolderSource(root, str(root))
 
 
-def _open_archive(path: Path) -> _Source:
+_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+
+
+def _uncompressed(path: Path) -> IO[bytes]:
+    """
+    The archive as a seekable, uncompressed tar stream.
+
+    The file itself, or its decompressed copy in a temporary file (in memory up to
+    :data:`SPOOL_BYTES`, on disk beyond), so that members can be read in any order without
+    decompressing the archive again.
+
+    Raises:
+        OlxError: the archive is damaged, or decompresses to more than the limits allow.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    opener = next((opener for magic, opener in _MAGIC if head.startswith(magic)), None)
+    if opener is None:
+        return open(path, "rb")
+    # Headers and padding: at most three 512-byte blocks per member, plus the end blocks.
+    limit = MAX_UNPACKED_BYTES + 3 * 512 * MAX_MEMBERS + 20 * 512
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     try:
-        archive = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise OlxError(f"{path}: not a course export folder nor a readable .tar.gz archive ({exc})") from None
-    files: dict[str, bytes] = {}
-    names: set[str] = set()
-    total = 0
-    count = 0
-    try:
-        with archive:
-            for member in archive:
-                count += 1
-                if count > MAX_MEMBERS:
-                    raise OlxError(f"{path}: more than {MAX_MEMBERS} members; refusing the archive")
-                rel = _safe_relpath(member.name)
-                if rel is None:
-                    if member.isdir() and member.name.strip("./") == "":
-                        continue  # the archive's own "./" entry
-                    raise OlxError(
-                        f"{path}: member {member.name!r} escapes the archive's folder (absolute path or '..'); "
-                        "refusing the archive"
-                    )
-                if member.issym() or member.islnk():
-                    raise OlxError(f"{path}: member {member.name!r} is a link; refusing the archive")
-                if member.isdir():
-                    continue
-                if not member.isfile():
-                    raise OlxError(f"{path}: member {member.name!r} is not a regular file; refusing the archive")
-                total += member.size
-                if total > MAX_UNPACKED_BYTES:
+        with opener(path, "rb") as stream:
+            copied = 0
+            while chunk := stream.read(1024 * 1024):
+                copied += len(chunk)
+                if copied > limit:
                     raise OlxError(
                         f"{path}: unpacks to more than {MAX_UNPACKED_BYTES} bytes (a decompression bomb?); "
                         "refusing the archive"
                     )
-                names.add(rel)
-                top = rel.split("/")
-                if rel.endswith((".xml", ".json")) and not ({"static", "drafts"} & set(top[:-1])):
-                    handle = archive.extractfile(member)
-                    files[rel] = handle.read() if handle is not None else b""
+                spool.write(chunk)
+    except OlxError:
+        spool.close()
+        raise
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        spool.close()
+        raise OlxError(f"{path}: not a course export folder nor a readable .tar.gz archive ({exc})") from None
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _open_archive(path: Path) -> _Source:
+    """
+    Check every member of the archive at ``path`` and index the ones that may be read; read none.
+
+    Raises:
+        OlxError: unreadable, hostile (paths, links, special files), too large, or no single
+            ``course.xml``.
+    """
+    stream = _uncompressed(path)
+    try:
+        archive = tarfile.open(fileobj=stream, mode="r:")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        stream.close()
+        raise OlxError(f"{path}: not a course export folder nor a readable .tar.gz archive ({exc})") from None
+    try:
+        return _index_archive(path, archive)
+    except BaseException:
+        archive.close()
+        stream.close()
+        raise
+
+
+def _index_archive(path: Path, archive: tarfile.TarFile) -> _ArchiveSource:
+    members: dict[str, tarfile.TarInfo] = {}
+    names: set[str] = set()
+    total = 0
+    count = 0
+    try:
+        for member in archive:
+            count += 1
+            if count > MAX_MEMBERS:
+                raise OlxError(f"{path}: more than {MAX_MEMBERS} members; refusing the archive")
+            rel = _safe_relpath(member.name)
+            if rel is None:
+                if member.isdir() and member.name.strip("./") == "":
+                    continue  # the archive's own "./" entry
+                raise OlxError(
+                    f"{path}: member {member.name!r} escapes the archive's folder (absolute path or '..'); "
+                    "refusing the archive"
+                )
+            if member.issym() or member.islnk():
+                raise OlxError(f"{path}: member {member.name!r} is a link; refusing the archive")
+            if member.isdir():
+                continue
+            if not member.isfile():
+                raise OlxError(f"{path}: member {member.name!r} is not a regular file; refusing the archive")
+            total += member.size
+            if total > MAX_UNPACKED_BYTES:
+                raise OlxError(
+                    f"{path}: unpacks to more than {MAX_UNPACKED_BYTES} bytes (a decompression bomb?); "
+                    "refusing the archive"
+                )
+            names.add(rel)
+            top = rel.split("/")
+            if rel.endswith((".xml", ".json")) and not ({"static", "drafts"} & set(top[:-1])):
+                members[rel] = member
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise OlxError(f"{path}: the archive is damaged ({exc})") from None
-    candidates = _course_xml_candidates(sorted(files))
+    candidates = _course_xml_candidates(sorted(members))
     if not candidates:
         raise OlxError(f"{path}: no course.xml in the archive; is it a course export?")
     if len(candidates) > 1:
         raise OlxError(f"{path}: several course.xml files in the archive ({', '.join(candidates)})")
     folder = posixpath.dirname(candidates[0])
     prefix = f"{folder}/" if folder else ""
-    return _ArchiveSource(files, names, prefix, f"{path}:{folder}" if folder else str(path))
+    return _ArchiveSource(archive, members, names, prefix, f"{path}:{folder}" if folder else str(path))
 
 
 def _open(path: Union[str, os.PathLike]) -> _Source:
@@ -506,14 +620,44 @@ def _resolve_child(course_key: CourseKey, target: str, children: dict[str, Usage
     return next((candidate for candidate in candidates if candidate in children), None)
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_depth(text: str) -> int:
+    """How deep JSON ``text`` nests arrays and objects (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, refusing values nested deeper than :data:`MAX_JSON_DEPTH` (raises ``_JsonTooDeep``)."""
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise _JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} deep")
+    return json.loads(text)
+
+
 def _decode(value: Any) -> Any:
-    """An attribute or policy value: JSON-decoded when it is JSON (``"\\"2013-…\\""``, ``true``)."""
+    """
+    An attribute or policy value: JSON-decoded when it is JSON (``"\\"2013-…\\""``, ``true``).
+
+    Raises:
+        _JsonTooDeep: the value is JSON nested deeper than :data:`MAX_JSON_DEPTH`.
+    """
     for _ in range(2):
         if not isinstance(value, str):
             return value
         text = value.strip()
         if not text:
             return text
+        if _json_depth(text) > MAX_JSON_DEPTH:
+            raise _JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} deep")
         try:
             decoded = json.loads(text)
         except ValueError:
@@ -604,6 +748,19 @@ def _html_entities_to_numeric(text: str) -> str:
     return _ENTITY_RE.sub(replace, text)
 
 
+def _element_depth(root: ET.Element) -> int:
+    """How deep the elements under ``root`` nest (``root`` alone is 1); iterative."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        elem, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_XML_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in elem)
+    return deepest
+
+
 # --------------------------------------------------------------------------------------------
 # The walker
 # --------------------------------------------------------------------------------------------
@@ -620,10 +777,12 @@ class _Parser:
         self.source = source
         self.files: dict[str, ET.Element] = {}
         self.warnings: list[str] = []
-        self.nodes: dict[UsageKey, _Node] = {}
+        # Keyed by (block type, block id): a usage key's own hash is recomputed on every use
+        # (opaque-keys), which made a wide unit's import slow.
+        self.nodes: dict[tuple[str, str], _Node] = {}
         self.order: list[UsageKey] = []
         self.used_names: dict[str, set[str]] = {}
-        self.in_progress: set[UsageKey] = set()
+        self.in_progress: set[tuple[str, str]] = set()
         self.policy: dict[str, dict] = {}
         self.course_key: Optional[CourseKey] = None
 
@@ -639,6 +798,16 @@ class _Parser:
         return self.files[rel]
 
     def _parse_xml(self, data: bytes, rel: str) -> ET.Element:
+        root = self._parse_xml_text(data, rel)
+        depth = _element_depth(root)
+        if depth > MAX_XML_DEPTH:
+            raise OlxError(
+                f"{self.source.describe(rel)}: elements nested more than {MAX_XML_DEPTH} deep (the limit; "
+                f"blocks may nest {MAX_DEPTH} deep)"
+            )
+        return root
+
+    def _parse_xml_text(self, data: bytes, rel: str) -> ET.Element:
         try:
             return ET.fromstring(data)
         except ET.ParseError as exc:
@@ -667,9 +836,13 @@ class _Parser:
             if data is None:
                 continue
             try:
-                policy = json.loads(data.decode("utf-8-sig"))
+                policy = _loads(data.decode("utf-8-sig"))
             except UnicodeDecodeError as exc:
                 raise OlxError(f"{self.source.describe(rel)}: not UTF-8 ({exc})") from None
+            except _JsonTooDeep:
+                raise OlxError(
+                    f"{self.source.describe(rel)}: JSON nested more than {MAX_JSON_DEPTH} deep (the limit)"
+                ) from None
             except json.JSONDecodeError as exc:
                 raise OlxError(
                     f"{self.source.describe(rel)}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -710,7 +883,13 @@ class _Parser:
         if not _BLOCK_ID_RE.match(block_id):
             block_id = re.sub("_+", "_", _INVALID_NAME_CHARS.sub("_", block_id)) or "_"
             self.warnings.append(f"{where}: <{tag}> id {name!r} is not a valid block id; using {block_id!r}")
-        return self.course_key.make_usage_key(tag, block_id), block_id
+        key = self.course_key.make_usage_key(tag, block_id)
+        if len(str(key)) > MAX_KEY_LENGTH:
+            raise OlxError(
+                f"{where}: <{tag}> id {block_id[:40]!r}… makes a block key of {len(str(key))} characters; "
+                f"the limit is {MAX_KEY_LENGTH} (rename the block's url_name)"
+            )
+        return key, block_id
 
     # Walking ----------------------------------------------------------------------------
     def definition(self, elem: ET.Element, name: str, where: str) -> tuple[ET.Element, dict, str]:
@@ -768,6 +947,14 @@ class _Parser:
         """Attributes with the policy applied, and the block's own start / staff-only / optional."""
         merged = dict(attrs)
         merged.update(self.policy.get(f"{tag}/{name}", {}))
+        for setting in DECODED_SETTINGS:
+            if setting in merged:
+                try:
+                    _decode(merged[setting])
+                except _JsonTooDeep:
+                    raise OlxError(
+                        f"{file}: <{tag}> {name}: {setting} is JSON nested more than {MAX_JSON_DEPTH} deep (the limit)"
+                    ) from None
         start = None
         if "start" in merged:
             try:
@@ -786,12 +973,17 @@ class _Parser:
             self.warnings.append(f"{where}: element <{tag}> is not a valid block type; skipped")
             return None
         if depth > MAX_DEPTH:
-            raise OlxError(f"{where}: blocks nested more than {MAX_DEPTH} deep")
+            raise OlxError(f"{where}: blocks nested more than {MAX_DEPTH} deep (the limit)")
+        if len(tag) > MAX_BLOCK_TYPE_LENGTH:
+            raise OlxError(
+                f"{where}: <{tag[:40]}…> is a block type of {len(tag)} characters; "
+                f"the limit is {MAX_BLOCK_TYPE_LENGTH}"
+            )
         name = self.name_of(elem)
         key, block_id = self.usage_key(tag, name, where)
-        if key in self.in_progress:
+        if _ident(key) in self.in_progress:
             raise OlxError(f"{where}: <{tag}> {name} contains itself (a cycle of pointers)")
-        if key in self.nodes:
+        if _ident(key) in self.nodes:
             return key  # a repeated name: the same block under another parent
         definition, attrs, file = self.definition(elem, name, where)
         return self.add(tag, name, key, block_id, definition, attrs, file, depth)
@@ -806,35 +998,34 @@ class _Parser:
             source=file,
             extra={name: _decode(merged[name]) for name in EXTRA_SETTINGS if name in merged},
         )
-        self.nodes[key] = _Node(block, start, staff_only, optional)
+        self.nodes[_ident(key)] = _Node(block, start, staff_only, optional)
         self.order.append(key)
-        self.in_progress.add(key)
+        self.in_progress.add(_ident(key))
         try:
             if tag in CONTAINER_TYPES:
                 skipped = SKIPPED_CHILDREN.get(tag, frozenset())
-                children: list[UsageKey] = []
+                children: dict[tuple[str, str], UsageKey] = {}  # ordered, one entry per child (linear)
                 for child in definition:
                     if not isinstance(child.tag, str) or child.tag in skipped:
                         continue
                     if child.get("xblock-family") == _ASIDE_FAMILY:
                         continue
                     child_key = self.visit(child, file, depth + 1)
-                    if child_key is not None and child_key not in children:
-                        children.append(child_key)
-                block.children = children
+                    if child_key is not None:
+                        children.setdefault(_ident(child_key), child_key)
+                block.children = list(children.values())
             else:
                 block.content_tags = tuple(dict.fromkeys(c.tag for c in definition if isinstance(c.tag, str)))
         finally:
-            self.in_progress.discard(key)
+            self.in_progress.discard(_ident(key))
         return key
 
     # Inheritance ------------------------------------------------------------------------
     def inherit(self, root: UsageKey) -> None:
         """Effective start / staff-only / optional, parents first (a DAG: every path counts)."""
         order: list[UsageKey] = []
-        state: dict[UsageKey, int] = {}
-        stack = [(root, iter(self.nodes[root].block.children))]
-        state[root] = 1
+        state: set[tuple[str, str]] = {_ident(root)}
+        stack = [(root, iter(self.nodes[_ident(root)].block.children))]
         while stack:
             key, kids = stack[-1]
             child = next(kids, None)
@@ -842,13 +1033,13 @@ class _Parser:
                 stack.pop()
                 order.append(key)
                 continue
-            self.nodes[child].block.parents.append(key)
-            if child not in state:
-                state[child] = 1
-                stack.append((child, iter(self.nodes[child].block.children)))
+            self.nodes[_ident(child)].block.parents.append(key)
+            if _ident(child) not in state:
+                state.add(_ident(child))
+                stack.append((child, iter(self.nodes[_ident(child)].block.children)))
         order.reverse()
         for key in order:
-            node = self.nodes[key]
+            node = self.nodes[_ident(key)]
             block = node.block
             if not block.parents:
                 block.start = node.own_start
@@ -857,13 +1048,18 @@ class _Parser:
                 continue
             starts, staff, optional = [], [], []
             for parent_key in block.parents:
-                parent = self.nodes[parent_key].block
+                parent = self.nodes[_ident(parent_key)].block
                 starts.append(_later(parent.start, node.own_start))
                 staff.append(parent.visible_to_staff_only or node.own_staff_only)
                 optional.append(node.own_optional if node.own_optional is not None else parent.optional_completion)
             block.start = None if any(start is None for start in starts) else min(starts)
             block.visible_to_staff_only = all(staff)
             block.optional_completion = all(optional)
+
+
+def _ident(key: UsageKey) -> tuple[str, str]:
+    """A usage key of the course being parsed as a cheaply hashed tuple (block type, block id)."""
+    return (key.block_type, key.block_id)
 
 
 def _later(first: Optional[datetime], second: Optional[datetime]) -> Optional[datetime]:
@@ -881,6 +1077,10 @@ def _course_key_from(value: Union[str, CourseKey]) -> CourseKey:
         raise OlxError(str(exc)) from None
     if not isinstance(key, CourseLocator) or key.deprecated:
         raise OlxError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN")
+    if len(str(key)) > MAX_KEY_LENGTH:
+        raise OlxError(
+            f"the course key {str(key)[:60]!r}… has {len(str(key))} characters; the limit is {MAX_KEY_LENGTH}"
+        )
     return key
 
 
@@ -893,10 +1093,22 @@ def parse_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey
 
     Raises:
         OlxError: the path is not an export, ``course.xml`` is missing, a file is malformed,
-            a pointer names a missing file, the archive is hostile, or the key is invalid.
+            a pointer names a missing file, the archive is hostile, the key is invalid, or a
+            limit is exceeded (``docs/standalone.rst``, "Import limits": a course or block key
+            over :data:`MAX_KEY_LENGTH` characters, a block type over
+            :data:`MAX_BLOCK_TYPE_LENGTH`, blocks nested over :data:`MAX_DEPTH`, elements of a
+            file over :data:`MAX_XML_DEPTH`, JSON over :data:`MAX_JSON_DEPTH`). The message
+            names the file and the limit.
     """
     explicit = _course_key_from(course_key) if course_key not in (None, "") else None
     source = _open(path)
+    try:
+        return _parse(source, explicit)
+    finally:
+        source.close()
+
+
+def _parse(source: _Source, explicit: Optional[CourseKey]) -> ParsedCourse:
     parser = _Parser(source)
     top = parser.load("course.xml")
     top_file = source.describe("course.xml")
@@ -929,7 +1141,10 @@ def parse_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey
     else:
         if not run or not number:
             raise OlxError(f"{top_file}: names no course run or number; give --course-key")
-        key = _course_key_from(f"course-v1:{org}+{number}+{run}")
+        try:
+            key = _course_key_from(f"course-v1:{org}+{number}+{run}")
+        except OlxError as exc:
+            raise OlxError(f"{top_file}: {exc} (give --course-key)") from None
     parser.course_key = key
     parser.load_policy(run or "course")
     root = key.make_usage_key("course", "course")
@@ -944,7 +1159,7 @@ def parse_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey
     return ParsedCourse(
         course_key=key,
         root=root,
-        blocks=[parser.nodes[block_key].block for block_key in parser.order],
+        blocks=[parser.nodes[_ident(block_key)].block for block_key in parser.order],
         run=run,
         display_name=display_name,
         mobile_available=mobile,
@@ -958,18 +1173,23 @@ def import_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKe
     Parse the export at ``path`` fully, then publish it as a new structure version.
 
     Raises:
-        OlxError: as :func:`parse_course`; nothing is written then.
+        OlxError: as :func:`parse_course`, or the structure is refused by
+            :func:`~completion_aggregator.standalone.publishing.publish_structure`; nothing is
+            written then (one transaction).
     """
     from .publishing import publish_structure
 
     parsed = parse_course(path, course_key)
     summary = parsed.summary()
-    structure = publish_structure(
-        parsed.course_key,
-        parsed.root,
-        parsed.specs(),
-        display_name=parsed.display_name,
-        mobile_available=parsed.mobile_available,
-    )
+    try:
+        structure = publish_structure(
+            parsed.course_key,
+            parsed.root,
+            parsed.specs(),
+            display_name=parsed.display_name,
+            mobile_available=parsed.mobile_available,
+        )
+    except ValueError as exc:  # the structure was refused before anything was written
+        raise OlxError(f"{parsed.source}: {exc}") from None
     summary.structure_version = structure.version
     return summary

@@ -57,6 +57,20 @@ def _extra(extra: Any) -> dict[str, Any]:
     return extra
 
 
+#: The largest ``max_count`` the column holds (a signed 32-bit integer); a larger count selects
+#: every child anyway, so it is stored as None (all).
+MAX_COUNT_LIMIT = 2**31 - 1
+#: Display names longer than their column are truncated (keys never are).
+DISPLAY_NAME_LENGTH = 255
+
+
+def _max_count(value: Optional[int]) -> Optional[int]:
+    """The stored ``max_count``: None (all children) for None, negative or out-of-range counts."""
+    if value is None or value < 0 or value > MAX_COUNT_LIMIT:
+        return None
+    return int(value)
+
+
 def publish_structure(
     course_key: CourseKey,
     root: UsageKey,
@@ -68,22 +82,24 @@ def publish_structure(
     Store a new structure version of ``course_key`` and announce it (``course_published``).
 
     Everything is written in one transaction; receivers (which mark enrollments stale) run
-    inside it.
+    inside it. Display names are truncated to their column (:data:`DISPLAY_NAME_LENGTH`); a
+    ``max_count`` beyond :data:`MAX_COUNT_LIMIT` means every child (stored as None).
 
     Raises:
         ValueError: the root is not among the blocks, a block key is repeated, or a
             ``group_access`` holds non-integer ids.
     """
     blocks = list(blocks)
-    keys = [block.key for block in blocks]
-    if len(set(keys)) != len(keys):
+    display_name = display_name[:DISPLAY_NAME_LENGTH]
+    keys = {str(block.key) for block in blocks}
+    if len(keys) != len(blocks):
         raise ValueError("a block key is repeated in the structure")
-    if root not in set(keys):
+    if str(root) not in keys:
         raise ValueError(f"the root block {root} is not among the blocks")
     per_learner = [
         (
             _group_access(block.group_access),
-            None if block.max_count is None or block.max_count < 0 else int(block.max_count),
+            _max_count(block.max_count),
             _extra(block.extra),
         )
         for block in blocks
@@ -109,7 +125,7 @@ def publish_structure(
                     structure=structure,
                     block_key=block.key,
                     block_type=block.block_type,
-                    display_name=block.display_name[:255],
+                    display_name=block.display_name[:DISPLAY_NAME_LENGTH],
                     children=[str(child) for child in block.children],
                     start=block.start,
                     visible_to_staff_only=block.visible_to_staff_only,

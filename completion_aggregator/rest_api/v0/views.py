@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +19,7 @@ from ...adapters.base import CourseNotFound
 from ...api import reports
 from ...api.progress import BlockNotInCourse
 from ..params import parse_block_key, parse_completion, parse_course_key
+from ..parsers import JSONParser
 from ..serializers import (
     BlockCompletionRequestSerializer,
     BlockCompletionResultSerializer,

@@ -23,6 +23,7 @@ from ...api.progress import BlockNotInCourse
 from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
 from ..authentication import AUTHENTICATION_CLASSES
 from ..pagination import CompletionPagination
+from ..parsers import PARSER_CLASSES
 from ..params import (
     LOCKED,
     MEAN,
@@ -89,6 +90,7 @@ class CompletionView(APIView):
 
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = (IsAuthenticated,)
+    parser_classes = PARSER_CLASSES
     pagination_class = CompletionPagination
     schema = AutoSchema()
     #: v0 completion objects also carry ``ratio``.
