@@ -183,15 +183,13 @@ JWT_AUTH = {
 
 # ---------------------------------------------------------------------------------------
 # Events and pages (completion_aggregator.events, completion_aggregator.views): tracking
-# events also go, one JSON object per line, to a file you can watch while using the demo
-# (``tail -f /tmp/completion_aggregator-events.log``; EVENTS_LOG_PATH moves it, an empty
-# value turns it off), and the
+# events also go, one JSON object per line, to a file of this checkout you can watch while
+# using the demo (``tail -f demo-events.log`` at the repository root, git-ignored;
+# EVENTS_LOG_PATH moves it, an empty value turns it off), and the
 # progress bar pages may be embedded from this site and from the origins in
 # PROGRESS_BAR_FRAME_ANCESTORS (space-separated, e.g. "http://127.0.0.2:8001").
 # ---------------------------------------------------------------------------------------
-import tempfile  # noqa: E402
-
-EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", os.path.join(tempfile.gettempdir(), "completion_aggregator-events.log"))
+EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", str(BASE_DIR / "demo-events.log"))
 if EVENTS_LOG_PATH:
     LOGGING = {
         **globals().get("LOGGING", {"version": 1, "disable_existing_loggers": False}),
