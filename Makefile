@@ -30,9 +30,9 @@ $(MYSQL_STAMP): $(STAMP) requirements/mysql.txt
 	$(BIN)/python -m pip install -q -r requirements/mysql.txt
 	touch $@
 
-demo: $(STAMP) ## migrate a SQLite database, load the demo course, serve on http://127.0.0.1:8000
+demo: $(STAMP) ## migrate a SQLite database, load the demo course, serve on http://$(HOST):$(PORT) (make demo PORT=8001)
 	$(BIN)/python manage.py migrate -v 0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # `make test` runs every step even when one fails, then reports each step and the time it took

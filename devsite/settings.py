@@ -177,6 +177,26 @@ JWT_AUTH = {
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_SUPPORTED_VERSION": "1.2.0",
 }
+# Expected authentication failures are one log line each: an invalid or expired JWT is logged by
+# edx-drf-extensions with a traceback, which devsite.log_filters.OneLine folds into the line
+# (Django's own "Unauthorized: …" / "Forbidden: …" warnings are single lines already).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    **globals().get("LOGGING", {}),
+}
+LOGGING.setdefault("filters", {})["one_line"] = {"()": "devsite.log_filters.OneLine"}
+LOGGING.setdefault("handlers", {})["one_line_console"] = {
+    "class": "logging.StreamHandler",
+    "filters": ["one_line"],
+    "formatter": "one_line_console",
+}
+LOGGING.setdefault("formatters", {})["one_line_console"] = {"format": "%(levelname)s %(name)s: %(message)s"}
+LOGGING.setdefault("loggers", {})["edx_rest_framework_extensions"] = {
+    "handlers": ["one_line_console"],
+    "level": "WARNING",
+    "propagate": False,
+}
 # ---------------------------------------------------------------------------------------
 # End of REST API section.
 # ---------------------------------------------------------------------------------------
@@ -191,9 +211,6 @@ JWT_AUTH = {
 # ---------------------------------------------------------------------------------------
 EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", str(BASE_DIR / "demo-events.log"))
 if EVENTS_LOG_PATH:
-    LOGGING = {
-        **globals().get("LOGGING", {"version": 1, "disable_existing_loggers": False}),
-    }
     LOGGING.setdefault("handlers", {})["completion_aggregator_events"] = {
         "class": "logging.FileHandler",
         "filename": EVENTS_LOG_PATH,

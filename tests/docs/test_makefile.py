@@ -35,3 +35,18 @@ def test_make_test_runs_every_step_and_reports_all_with_the_time(tmp_path, statu
         assert completed.returncode == 0
         assert last.startswith("make test: passed: tests/ tests_platform/ coverage (took ")
     assert last.endswith(" s)")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_demo_prints_the_urls_of_the_port_and_host_it_serves_on():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    completed = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed-test", "demo", "PORT=8765", "HOST=localhost"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "load_demo --url http://localhost:8765" in completed.stdout
+    assert "runserver localhost:8765" in completed.stdout
