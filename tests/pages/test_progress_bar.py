@@ -25,7 +25,7 @@ def test_anonymous_is_redirected_to_login(browser, course):
     course_key, _leaves = course
     response = browser.get(bar_url(course_key))
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/?next=/completion-aggregator/progress_bar/")
+    assert response["Location"].startswith("/accounts/login/?next=/completion-aggregator/progress_bar/")
     assert "no-store" in response["Cache-Control"]
 
 

@@ -64,7 +64,7 @@ def test_anonymous_is_redirected_to_login(browser, course):
     course_key, _leaves = course
     for url in (report_url(course_key), csv_url(course_key)):
         response = browser.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
 
 
 @pytest.mark.parametrize(
