@@ -148,6 +148,8 @@ import json  # noqa: E402
 
 if "drf_spectacular" not in INSTALLED_APPS:  # noqa: F821
     INSTALLED_APPS += ["drf_spectacular"]  # noqa: F821  (its Swagger UI templates)
+# Swagger UI's JavaScript and CSS from this site (static files), not a CDN: api/docs/ works offline.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F821
 REST_FRAMEWORK = {
     **globals().get("REST_FRAMEWORK", {}),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
