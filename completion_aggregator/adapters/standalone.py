@@ -39,6 +39,7 @@ class _FullStructure:
             for row in rows
         }
         self.staff_only = frozenset(row["block_key"] for row in rows if row["visible_to_staff_only"])
+        self.display_names = {row["block_key"]: row["display_name"] for row in rows if row.get("display_name")}
         self.starts = [(row["block_key"], row["start"]) for row in rows if row["start"] is not None]
         # Per-learner content (docs/standalone.rst).
         self.group_access: dict[str, tuple[tuple[int, frozenset[int]], ...]] = {}
@@ -138,6 +139,7 @@ class StandaloneAdapter(HostAdapter):
             CourseBlock.objects.filter(structure_id=structure_id).values(
                 "block_key",
                 "block_type",
+                "display_name",
                 "children",
                 "start",
                 "visible_to_staff_only",
@@ -310,6 +312,11 @@ class StandaloneAdapter(HostAdapter):
                     visible.add(child)
                     stack.append(child)
         return frozenset(full.blocks) - visible
+
+    def block_display_names(self, course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
+        """The ``CourseBlock.display_name`` of the latest structure version (cached with it)."""
+        names = self._latest(course_key).display_names
+        return {str(key): names[str(key)] for key in block_keys if str(key) in names}
 
     def course_exists(self, course_key: CourseKey) -> bool:
         from ..standalone.models import CourseStructure
