@@ -71,7 +71,7 @@ test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (1
 	  REDIS_CACHE_URL=redis://127.0.0.1:6379/15 CELERY_VISIBILITY_TIMEOUT=5 \
 	  $(BIN)/python -m pytest -m integration --create-db -p no:randomly tests/integration
 
-test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots in screenshots/
+test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots under pytest's tmp folders (paths printed with -s)
 	$(BIN)/python -m pytest -m browser tests/browser
 
 bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
