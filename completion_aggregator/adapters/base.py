@@ -78,9 +78,10 @@ class HostAdapter(abc.ABC):
 
     def block_display_names(self, course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
         """
-        ``{block key: display name}`` of the given blocks of the course's current structure, for
-        people-facing labels (the report, the progress bar). Blocks without a name are left out
-        (callers show the block id); none by default.
+        ``{block key: display name}`` of the given blocks of the course's current structure.
+
+        For people-facing labels (the report, the progress bar). Blocks without a name are left
+        out (callers show the block id); none by default.
 
         Raises:
             CourseNotFound: the course does not exist or has no structure.

@@ -328,8 +328,9 @@ def submit_block_completion(
 
 def get_block_display_names(course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
     """
-    ``{block key: display name}`` of blocks of the course, for labels people read (blocks
-    without a name are left out: show their block id). The host adapter's
+    ``{block key: display name}`` of blocks of the course, for labels people read.
+
+    Blocks without a name are left out (show their block id). The host adapter's
     ``block_display_names``.
 
     Raises:

@@ -1,4 +1,5 @@
 """``make test`` runs every step even when one fails, reports them all, and says how long it took."""
+
 import os
 import shutil
 import subprocess

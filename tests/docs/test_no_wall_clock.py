@@ -4,6 +4,7 @@ and no ``timeout=`` on a call, anywhere in ``tests/`` and ``tests_platform/`` ex
 that need real waits on real services (``tests/integration``, ``tests/browser``) and the
 MariaDB-only lock tests, which wait for an event, never assert on how long it took.
 """
+
 import ast
 from pathlib import Path
 
