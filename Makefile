@@ -30,16 +30,27 @@ $(MYSQL_STAMP): $(STAMP) requirements/mysql.txt
 	$(BIN)/python -m pip install -q -r requirements/mysql.txt
 	touch $@
 
-demo: $(STAMP) ## migrate a SQLite database, load the demo course, serve on http://127.0.0.1:8000
+demo: $(STAMP) ## migrate a SQLite database, load the demo course, serve on http://$(HOST):$(PORT) (make demo PORT=8001)
 	$(BIN)/python manage.py migrate -v 0
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP) ## the test suite on SQLite (tests/ and, against the fake edx-platform, tests_platform/), with branch coverage
-	$(BIN)/python -m pytest --cov=completion_aggregator --cov-branch --cov-report= --cov-fail-under=0
-	$(BIN)/python -m pytest --ds=devsite.settings_platform tests_platform \
-	  --cov=completion_aggregator --cov-branch --cov-append --cov-report= --cov-fail-under=0
-	$(BIN)/coverage report --precision=2 --skip-covered --fail-under=$(COVERAGE_FLOOR)
+# `make test` runs every step even when one fails, then reports each step and the time it took
+# (exit status 1 if any failed). PYTEST and COVERAGE may be overridden (tests/docs/test_makefile.py).
+PYTEST ?= $(BIN)/python -m pytest
+COVERAGE ?= $(BIN)/coverage
+test: $(STAMP) ## the test suite on SQLite (tests/ and, against the fake edx-platform, tests_platform/), with branch coverage; every step runs, failures are reported at the end
+	@start=$$(date +%s); failed=""; \
+	echo "== make test: tests/ (SQLite)"; \
+	$(PYTEST) --cov=completion_aggregator --cov-branch --cov-report= --cov-fail-under=0 || failed="$$failed tests/"; \
+	echo "== make test: tests_platform/ (the fake edx-platform)"; \
+	$(PYTEST) --ds=devsite.settings_platform tests_platform \
+	  --cov=completion_aggregator --cov-branch --cov-append --cov-report= --cov-fail-under=0 || failed="$$failed tests_platform/"; \
+	echo "== make test: branch coverage (floor $(COVERAGE_FLOOR) %)"; \
+	$(COVERAGE) report --precision=2 --skip-covered --fail-under=$(COVERAGE_FLOOR) || failed="$$failed coverage"; \
+	took=$$(( $$(date +%s) - start )); \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed (took $${took} s)"; exit 1; fi; \
+	echo "make test: passed: tests/ tests_platform/ coverage (took $${took} s)"
 
 test-platform: $(STAMP) ## the edx-platform adapter, plugin wiring and receivers, against the fake platform
 	$(BIN)/python -m pytest --ds=devsite.settings_platform tests_platform
@@ -68,7 +79,7 @@ test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (1
 	  REDIS_CACHE_URL=redis://127.0.0.1:6379/15 CELERY_VISIBILITY_TIMEOUT=5 \
 	  $(BIN)/python -m pytest -m integration --create-db -p no:randomly tests/integration
 
-test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots in screenshots/
+test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots under pytest's tmp folders (paths printed with -s)
 	$(BIN)/python -m pytest -m browser tests/browser
 
 FUZZ_EXAMPLES ?= 2000

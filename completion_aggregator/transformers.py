@@ -37,8 +37,11 @@ class AggregatorAnnotationTransformer:
 
     @classmethod
     def collect(cls, block_structure) -> None:
-        """Ask for the fields the aggregation reads: the completion mode and the optional flag."""
-        block_structure.request_xblock_fields("completion_mode", "optional_completion")
+        """
+        Ask for the fields the aggregation reads (the completion mode and the optional flag), and
+        the display name the pages label sections with (the course blocks API collects it too).
+        """
+        block_structure.request_xblock_fields("completion_mode", "optional_completion", "display_name")
 
     def transform(self, usage_info, block_structure) -> None:
         """

@@ -164,6 +164,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
             chapter_value = next((block for block in progress.blocks if block.block_key == str(root_block)), None)
             percent = chapter_value.percent if chapter_value is not None else 0.0
     whole = max(0, min(100, report_page.whole_percent(percent)))
+    measured = _bar_subject(key, root_block)
     response = render(
         request,
         "completion_aggregator/progress_bar.html",
@@ -171,10 +172,22 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
             "course_key": str(key),
             "chapter_id": chapter_id,
             "percent": whole,
-            "label": f"{whole}% complete",
+            "subject": measured,
+            "label": f"{measured}: {whole} % complete",
         },
     )
     return _embeddable(response)
+
+
+def _bar_subject(key: CourseKey, root_block) -> str:
+    """What a bar measures, as its text says it: "Course", or the section's display name."""
+    if root_block is None:
+        return "Course"
+    try:
+        name = reports.get_block_display_names(key, [str(root_block)]).get(str(root_block))
+    except CourseNotFound:
+        name = None
+    return name or "Section"
 
 
 def _staff_course(request: HttpRequest, course_key: str) -> CourseKey:

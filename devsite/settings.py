@@ -47,7 +47,7 @@ ROOT_URLCONF = "devsite.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "devsite" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -109,7 +109,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_TZ = True
 STATIC_URL = "/static/"
-LOGIN_URL = "/admin/login/"
+# One login page for every user, learners included (devsite/urls.py); the admin's refuses non-staff.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 # Celery: eager unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
@@ -145,6 +148,8 @@ import json  # noqa: E402
 
 if "drf_spectacular" not in INSTALLED_APPS:  # noqa: F821
     INSTALLED_APPS += ["drf_spectacular"]  # noqa: F821  (its Swagger UI templates)
+# Swagger UI's JavaScript and CSS from this site (static files), not a CDN: api/docs/ works offline.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F821
 REST_FRAMEWORK = {
     **globals().get("REST_FRAMEWORK", {}),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -177,25 +182,40 @@ JWT_AUTH = {
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_SUPPORTED_VERSION": "1.2.0",
 }
+# Expected authentication failures are one log line each: an invalid or expired JWT is logged by
+# edx-drf-extensions with a traceback, which devsite.log_filters.OneLine folds into the line
+# (Django's own "Unauthorized: …" / "Forbidden: …" warnings are single lines already).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    **globals().get("LOGGING", {}),
+}
+LOGGING.setdefault("filters", {})["one_line"] = {"()": "devsite.log_filters.OneLine"}
+LOGGING.setdefault("handlers", {})["one_line_console"] = {
+    "class": "logging.StreamHandler",
+    "filters": ["one_line"],
+    "formatter": "one_line_console",
+}
+LOGGING.setdefault("formatters", {})["one_line_console"] = {"format": "%(levelname)s %(name)s: %(message)s"}
+LOGGING.setdefault("loggers", {})["edx_rest_framework_extensions"] = {
+    "handlers": ["one_line_console"],
+    "level": "WARNING",
+    "propagate": False,
+}
 # ---------------------------------------------------------------------------------------
 # End of REST API section.
 # ---------------------------------------------------------------------------------------
 
 # ---------------------------------------------------------------------------------------
 # Events and pages (completion_aggregator.events, completion_aggregator.views): tracking
-# events also go, one JSON object per line, to a file you can watch while using the demo
-# (``tail -f /tmp/completion_aggregator-events.log``; EVENTS_LOG_PATH moves it, an empty
-# value turns it off), and the
+# events also go, one JSON object per line, to a file of this checkout you can watch while
+# using the demo (``tail -f demo-events.log`` at the repository root, git-ignored;
+# EVENTS_LOG_PATH moves it, an empty value turns it off), and the
 # progress bar pages may be embedded from this site and from the origins in
 # PROGRESS_BAR_FRAME_ANCESTORS (space-separated, e.g. "http://127.0.0.2:8001").
 # ---------------------------------------------------------------------------------------
-import tempfile  # noqa: E402
-
-EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", os.path.join(tempfile.gettempdir(), "completion_aggregator-events.log"))
+EVENTS_LOG_PATH = os.environ.get("EVENTS_LOG_PATH", str(BASE_DIR / "demo-events.log"))
 if EVENTS_LOG_PATH:
-    LOGGING = {
-        **globals().get("LOGGING", {"version": 1, "disable_existing_loggers": False}),
-    }
     LOGGING.setdefault("handlers", {})["completion_aggregator_events"] = {
         "class": "logging.FileHandler",
         "filename": EVENTS_LOG_PATH,

@@ -259,3 +259,21 @@ def test_library_content_mode_follows_the_platform_setting(db, settings):
     settings.MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW = True
     clear_graph_cache()
     assert graph_for(structure).possible[0] == 2.0  # completable on view: counts once
+
+
+def test_display_names_come_from_the_collected_structure(db):
+    """Issue 19: the report and the progress bar label sections with the xblock ``display_name``."""
+    from openedx.core.djangoapps.content.block_structure.api import update_course_in_cache
+    from xmodule.modulestore.django import modulestore
+
+    blocks = [
+        {"type": "course", "id": "course", "children": ["ch"], "display_name": "The course"},
+        {"type": "chapter", "id": "ch", "children": ["s"], "display_name": "Module 1: Basics"},
+        {"type": "sequential", "id": "s", "children": []},
+    ]
+    modulestore().publish_fixture(COURSE, blocks, emit_signals=False)
+    update_course_in_cache(COURSE)
+    names = get_adapter().block_display_names(COURSE, [str(key("chapter", "ch")), str(key("sequential", "s")), "nonsense"])
+    assert names == {str(key("chapter", "ch")): "Module 1: Basics"}  # unnamed and unknown blocks left out
+    with pytest.raises(CourseNotFound):
+        get_adapter().block_display_names(CourseKey.from_string("course-v1:No+Such+Course"), [])

@@ -90,6 +90,18 @@ class HostAdapter(abc.ABC):
     def mobile_available(self, course_keys: Iterable[CourseKey]) -> set[CourseKey]:
         """The subset of ``course_keys`` available on mobile."""
 
+    def block_display_names(self, course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
+        """
+        ``{block key: display name}`` of the given blocks of the course's current structure.
+
+        For people-facing labels (the report, the progress bar). Blocks without a name are left
+        out (callers show the block id); none by default.
+
+        Raises:
+            CourseNotFound: the course does not exist or has no structure.
+        """
+        return {}
+
     def is_course_staff(self, user: AbstractBaseUser, course_key: CourseKey) -> bool:
         """Global staff, or a staff/instructor role for the course or its org."""
         if getattr(user, "is_staff", False):

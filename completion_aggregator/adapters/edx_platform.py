@@ -387,6 +387,29 @@ class EdxPlatformAdapter(HostAdapter):
                 starts.add(start)
         return CourseStartDatesData(course_key=str(course_key), starts=tuple(sorted(starts)))
 
+    def block_display_names(self, course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
+        """
+        The ``display_name`` xblock field of the collected block structure (requested by our
+        transformer's ``collect``, and by the course blocks API's own transformer).
+
+        Raises:
+            CourseNotFound: no such course or no block structure.
+        """
+        from opaque_keys import InvalidKeyError
+        from opaque_keys.edx.keys import UsageKey
+
+        _version, collected = self._collected_structure(course_key)
+        names = {}
+        for key in block_keys:
+            try:
+                usage_key = UsageKey.from_string(str(key))
+            except InvalidKeyError:
+                continue
+            name = collected.get_xblock_field(usage_key, "display_name") if usage_key in collected else None
+            if name:
+                names[str(key)] = str(name)
+        return names
+
     def course_exists(self, course_key: CourseKey) -> bool:
         """True when a ``CourseOverview`` exists (edx-platform creates it on publish)."""
         CourseOverview = _platform("openedx.core.djangoapps.content.course_overviews.models", "CourseOverview")

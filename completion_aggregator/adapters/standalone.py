@@ -77,6 +77,7 @@ class _FullStructure:
             for row in rows
         }
         self.staff_only = frozenset(row["block_key"] for row in rows if row["visible_to_staff_only"])
+        self.display_names = {row["block_key"]: row["display_name"] for row in rows if row.get("display_name")}
         self.starts = [(row["block_key"], row["start"]) for row in rows if row["start"] is not None]
         # Per-learner content (docs/standalone.rst).
         self.group_access: dict[str, tuple[tuple[int, frozenset[int]], ...]] = {}
@@ -195,6 +196,7 @@ class StandaloneAdapter(HostAdapter):
             CourseBlock.objects.filter(structure_id=structure_id).values(
                 "block_key",
                 "block_type",
+                "display_name",
                 "children",
                 "start",
                 "visible_to_staff_only",
@@ -473,6 +475,11 @@ class StandaloneAdapter(HostAdapter):
         return CourseStartDatesData(
             course_key=str(course_key), starts=tuple(sorted({start for _key, start in full.starts}))
         )
+
+    def block_display_names(self, course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
+        """The ``CourseBlock.display_name`` of the latest structure version (cached with it)."""
+        names = self._latest(course_key).display_names
+        return {str(key): names[str(key)] for key in block_keys if str(key) in names}
 
     def course_exists(self, course_key: CourseKey) -> bool:
         from ..standalone.models import CourseStructure

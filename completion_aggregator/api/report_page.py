@@ -58,10 +58,21 @@ class BlockRow:
     mean_percent: float
     completed_count: int
     children: tuple["BlockRow", ...] = ()
+    display_name: str = ""
 
     @property
     def whole_percent(self) -> int:
         return whole_percent(self.mean_percent)
+
+    @property
+    def label(self) -> str:
+        """What people read: the display name, else the block id."""
+        return self.display_name or self.block_id
+
+
+def column_header(block_key: str, display_name: str) -> str:
+    """A CSV column's header: ``display_name (block_id)`` (the block id alone when unnamed)."""
+    return f"{display_name} ({block_id(block_key)})" if display_name else block_id(block_key)
 
 
 @dataclass(frozen=True)
@@ -126,18 +137,30 @@ def build_course_report(
         for index, count in enumerate(counts)
     )
     outline = reports.get_course_outline(course_key, viewer)
+    names = reports.get_block_display_names(course_key, [key for chapter, seqs in outline for key in (chapter, *seqs)])
     sequentials = {block.block_key: block for block in stats.by_type(SEQUENTIAL)}
     parent = {seq: chapter for chapter, seqs in outline for seq in seqs}
     chapters = []
     for block in stats.by_type(CHAPTER):
         children = tuple(
-            BlockRow(seq.block_key, block_id(seq.block_key), seq.mean_completion.percent, seq.completed_count)
+            BlockRow(
+                seq.block_key,
+                block_id(seq.block_key),
+                seq.mean_completion.percent,
+                seq.completed_count,
+                display_name=names.get(seq.block_key, ""),
+            )
             for seq in sequentials.values()
             if parent.get(seq.block_key) == block.block_key
         )
         chapters.append(
             BlockRow(
-                block.block_key, block_id(block.block_key), block.mean_completion.percent, block.completed_count, children
+                block.block_key,
+                block_id(block.block_key),
+                block.mean_completion.percent,
+                block.completed_count,
+                children,
+                display_name=names.get(block.block_key, ""),
             )
         )
     chapter_keys = tuple(chapter.block_key for chapter in chapters)
@@ -189,6 +212,8 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
     """
     CSV lines of every active enrollment: username, course percent, then each chapter's percent.
 
+    The chapter columns are headed ``display_name (block_id)`` (:func:`column_header`).
+
     Percentages are 0–100 with two decimals; a chapter the learner cannot see is empty. Every
     cell goes through :func:`spreadsheet_safe` (a username like ``@SUM`` is written ``'@SUM``).
     Learners are read by id in chunks of ``COMPLETION_AGGREGATOR_REPORT_CSV_CHUNK_SIZE``.
@@ -199,6 +224,7 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
     outline = reports.get_course_outline(course_key, viewer)
     learners = reports.enrolled_learners(course_key)
     chapter_keys = tuple(chapter for chapter, _seqs in outline)
+    names = reports.get_block_display_names(course_key, chapter_keys)
     chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_REPORT_CSV_CHUNK_SIZE")))
 
     def lines() -> Iterator[str]:
@@ -207,7 +233,7 @@ def iter_course_csv(course_key: CourseKey, viewer: AbstractBaseUser) -> Iterator
         def line(cells: list[str]) -> str:  # every cell, headers included, through spreadsheet_safe
             return str(writer.writerow([spreadsheet_safe(cell) for cell in cells]))
 
-        yield line(["username", "course_percent", *(f"chapter:{block_id(key)}" for key in chapter_keys)])
+        yield line(["username", "course_percent", *(column_header(key, names.get(key, "")) for key in chapter_keys)])
         last_id = 0
         while True:
             users = list(learners.filter(id__gt=last_id)[:chunk])

@@ -362,6 +362,19 @@ def submit_block_completion(
 # The course progress report (instructors' page) -------------------------------------------
 
 
+def get_block_display_names(course_key: CourseKey, block_keys: Iterable[str]) -> dict[str, str]:
+    """
+    ``{block key: display name}`` of blocks of the course, for labels people read.
+
+    Blocks without a name are left out (show their block id). The host adapter's
+    ``block_display_names``.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+    """
+    return get_adapter().block_display_names(course_key, block_keys)
+
+
 def get_course_outline(course_key: CourseKey, viewer: AbstractBaseUser) -> list[tuple[str, tuple[str, ...]]]:
     """
     The course's chapters in course order, each with its sequentials, as ``viewer`` sees it.

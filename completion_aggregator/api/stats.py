@@ -26,6 +26,7 @@ sums and the index cost every write.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -402,19 +403,29 @@ def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int
     """
     How many active enrollments fall in each course-completion bin, in database aggregates.
 
-    Bin ``i`` holds ``i/bins <= percent < (i+1)/bins``; the last bin also holds 100 %.
-    Learners without a course row count in the first bin. The counts add up to the number of
-    active enrollments (the learners of :func:`get_course_stats` without filters).
+    Learners are binned by the whole percent the pages show (halves round up, as
+    :func:`completion_aggregator.api.report_page.whole_percent`), so a learner the report's
+    table shows at 10 % is in the 10–20 % bin, not the 0–10 % one: bin ``i`` holds the
+    learners whose whole percent ``w`` is ``ceil(100 i / bins) <= w < ceil(100 (i+1) / bins)``;
+    the last bin also holds 100 %. Learners without a course row count in the first bin. The
+    counts add up to the number of active enrollments (the learners of
+    :func:`get_course_stats` without filters).
     """
     bins = max(1, int(bins))
     ids = _ids(get_adapter().enrolled_users(course_key))
     count = len(ids)
     if not count:
         return tuple(0 for _ in range(bins))
+
+    def lowest_ratio(edge: int) -> float:
+        # whole_percent(p) >= edge  <=>  p * 100 + 0.5 + 1e-9 >= edge
+        return (edge - 0.5 - 1e-9) / 100
+
+    edges = [math.ceil(100 * index / bins) for index in range(bins + 1)]
     buckets = {}
     for index in range(bins):
-        low = Q(percent__gte=index / bins) if index else Q()
-        high = Q(percent__lt=(index + 1) / bins) if index < bins - 1 else Q()
+        low = Q(percent__gte=lowest_ratio(edges[index])) if index else Q()
+        high = Q(percent__lt=lowest_ratio(edges[index + 1])) if index < bins - 1 else Q()
         buckets[f"bin{index}"] = Count("id", filter=low & high) if (index or index < bins - 1) else Count("id")
     sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], **buckets)
     counts = [sum(int(row[f"bin{index}"] or 0) for row in sums.values()) for index in range(bins)]

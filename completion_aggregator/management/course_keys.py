@@ -5,10 +5,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
+from ..keys import parse_course_key
 
 
 def add_course_arguments(parser: ArgumentParser) -> None:
@@ -21,15 +21,28 @@ def course_keys(options: dict[str, Any]) -> list[CourseKey]:
     """
     The courses the options name: the given keys, or every known course with ``--all``.
 
+    A given key must be known: the host has the course, or aggregates of it are stored (the
+    courses ``--all`` covers).
+
     Raises:
-        CommandError: neither or both were given, or a key does not parse (before anything runs).
+        CommandError: neither or both were given, a key does not parse (the wording of
+            :func:`completion_aggregator.keys.parse_course_key`, shared by every command), or no
+            site knows a key (all of them named) — before anything runs.
     """
     if bool(options["course_keys"]) == bool(options["all"]):
         raise CommandError("give one or more COURSE_KEYs, or --all (not both)")
+    if options["all"]:
+        return api.known_course_keys()
     keys = []
     for value in options["course_keys"]:
         try:
-            keys.append(CourseKey.from_string(value))
-        except InvalidKeyError:
-            raise CommandError(f"Invalid course key: {value!r} (expected e.g. course-v1:edX+DemoX+2026)") from None
-    return api.known_course_keys() if options["all"] else keys
+            keys.append(parse_course_key(value))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    known = {str(key) for key in api.known_course_keys()}
+    unknown = [str(key) for key in keys if str(key) not in known]
+    if unknown:
+        raise CommandError(
+            f"unknown course: {', '.join(unknown)} (no site of this LMS has it and no aggregates of it are stored)"
+        )
+    return keys

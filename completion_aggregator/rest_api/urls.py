@@ -3,6 +3,8 @@ The REST API's URLs: ``v1/``, ``v0/``, and the OpenAPI schema (``api/schema/``) 
 Swagger UI (``api/docs/``). Included by ``completion_aggregator.urls``, mounted under
 ``completion-aggregator/`` (namespace ``completion_aggregator``).
 """
+from django.apps import apps
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -19,6 +21,26 @@ SCHEMA_SETTINGS = {
     # Conditional response fields are read-only: not "required" in the schema.
     "COMPONENT_NO_READ_ONLY_REQUIRED": True,
 }
+
+
+class SwaggerView(SpectacularSwaggerView):
+    """
+    Swagger UI with its assets served by the site itself when ``drf_spectacular_sidecar`` is an
+    installed app (it is a requirement of this package), so that ``api/docs/`` works offline;
+    otherwise wherever the host's ``SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"]`` says (a CDN by default).
+    """
+
+    @staticmethod
+    def _swagger_ui_resource(filename: str) -> str:
+        if apps.is_installed("drf_spectacular_sidecar"):
+            return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
+        return SpectacularSwaggerView._swagger_ui_resource(filename)
+
+    @staticmethod
+    def _swagger_ui_favicon() -> str:
+        if apps.is_installed("drf_spectacular_sidecar"):
+            return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
+        return SpectacularSwaggerView._swagger_ui_favicon()
 
 
 def api_urlpatterns():
@@ -40,5 +62,5 @@ urlpatterns = [
         ),
         name="schema",
     ),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="completion_aggregator:schema"), name="docs"),
+    path("api/docs/", SwaggerView.as_view(url_name="completion_aggregator:schema"), name="docs"),
 ]

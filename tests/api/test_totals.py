@@ -210,7 +210,7 @@ def test_the_command_builds_checks_and_reports_drift(capsys):
     [
         ((), "give one or more COURSE_KEYs, or --all"),
         (("course-v1:edX+Demo+1", "--all"), "not both"),
-        (("not a key",), "Invalid course key: 'not a key'"),
+        (("not a key",), "invalid course key 'not a key': expected course-v1:"),
     ],
 )
 def test_the_command_rejects_bad_arguments(args, message):

@@ -1,9 +1,13 @@
-"""The benchmark script runs end to end on a tiny dataset and reports every phase."""
+"""
+The benchmark script runs end to end on a tiny dataset and reports every phase.
+
+No time bound: the figures are only checked to exist (``make bench`` is where they are read);
+a loaded machine makes this test slower, never red (issue 19).
+"""
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,18 +26,14 @@ PHASES = {
 def test_benchmark_runs_and_reports_every_phase(tmp_path):
     out = tmp_path / "bench.json"
     env = {key: value for key, value in os.environ.items() if key not in ("COMPLETION_AGGREGATOR_DB", "SQLITE_PATH")}
-    start = time.monotonic()
     completed = subprocess.run(
         [sys.executable, "benchmarks/run.py", "--db", "sqlite", "--learners", "20", "--breadth", "2", "--json", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=30,
     )
-    elapsed = time.monotonic() - start
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert elapsed < 30
 
     results = json.loads(out.read_text())
     meta = results["meta"]

@@ -3,7 +3,8 @@ The browser tier: headless Chromium (Debian's ``chromium`` + ``chromium-driver``
 pytest-django's live server. Run with ``make test-browser`` (``pytest -m browser tests/browser``).
 
 These tests are deselected unless the ``-m`` expression names ``browser``: a plain ``pytest``
-never needs Chromium. Screenshots go to ``screenshots/`` at the repository root.
+never needs Chromium. Screenshots go under each test's temporary folder (``tmp_path``; the
+path is printed, and kept by pytest for the last three runs).
 """
 import http.server
 import os
@@ -19,7 +20,6 @@ from django.test import Client
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 BROWSER_DIR = Path(__file__).resolve().parent
 
 
@@ -65,6 +65,8 @@ def chromium():
         "--window-size=1200,900",
     ):
         options.add_argument(argument)
+    # Chrome's network events (tests check that a page requests nothing off this machine).
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver
@@ -136,13 +138,27 @@ def third_origin():
 
 
 @pytest.fixture
-def screenshot(chromium):
-    """``screenshot(name)``: save the current page under ``screenshots/`` (git-ignored)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
+def screenshot(chromium, tmp_path):
+    """``screenshot(name)``: save the current page as ``<tmp_path>/<name>.png`` (path printed)."""
 
     def save(name):
-        path = SCREENSHOTS / f"{name}.png"
+        path = tmp_path / f"{name}.png"
         chromium.save_screenshot(str(path))
+        print(f"screenshot: {path}")
         return path
 
     return save
+
+
+@pytest.fixture
+def viewport(chromium):
+    """``viewport(width, height, mobile=False)``: emulate a screen of that CSS size (reset after the test)."""
+
+    def set_size(width, height, mobile=False):
+        chromium.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+
+    yield set_size
+    chromium.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -72,7 +72,7 @@ def test_learner_sees_their_progress_bar_embedded_from_another_origin(
     now, low, high, text, label, ratio = read_bar(driver)
     expected = whole(api_percent(alex, course_key))
     assert expected == 44
-    assert (now, low, high, text, label) == (expected, 0, 100, "44% complete", "44% complete")
+    assert (now, low, high, text, label) == (expected, 0, 100, "Course: 44 % complete", "Course: 44 % complete")
     assert abs(ratio - expected / 100) < 0.02  # the bar is drawn at that length
     screenshot("progress-bar-embedded")
 
@@ -127,7 +127,7 @@ def test_course_staff_report_histogram_means_and_csv(live_server, browser_as, sc
     # Drill down into the first chapter (a <details> element, no JavaScript needed).
     rows[0].find_element(By.TAG_NAME, "summary").click()
     sequentials = rows[0].find_elements(By.CSS_SELECTOR, "details tr[data-block-key]")
-    assert [row.find_element(By.TAG_NAME, "td").text for row in sequentials] == ["ch0_se0", "ch0_se1"]
+    assert [row.find_element(By.TAG_NAME, "td").text for row in sequentials] == ["ch0_se0", "ch0_se1"]  # display names
     screenshot("course-report")
 
     # Search the learner table.
@@ -146,7 +146,7 @@ def test_course_staff_report_histogram_means_and_csv(live_server, browser_as, sc
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(response.text)))
-    assert table[0] == ["username", "course_percent", "chapter:ch0", "chapter:ch1"]
+    assert table[0] == ["username", "course_percent", "ch0 (ch0)", "ch1 (ch1)"]
     assert [row[0] for row in table[1:]] == [user.get_username() for user in learners]
     for row, user in zip(table[1:], learners):
         assert float(row[1]) == pytest.approx(api_percent(user, course_key) * 100, abs=0.005)

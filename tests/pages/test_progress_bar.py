@@ -25,7 +25,7 @@ def test_anonymous_is_redirected_to_login(browser, course):
     course_key, _leaves = course
     response = browser.get(bar_url(course_key))
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/?next=/completion-aggregator/progress_bar/")
+    assert response["Location"].startswith("/accounts/login/?next=/completion-aggregator/progress_bar/")
     assert "no-store" in response["Cache-Control"]
 
 
@@ -36,8 +36,8 @@ def test_course_bar_shows_the_learners_rounded_percent_accessibly(browser, cours
     response = logged_in(browser, alex).get(bar_url(course_key))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
-    assert bar(response) == (31, 0, 100, "31% complete")
-    assert 'aria-valuetext="31% complete"' in response.content.decode()
+    assert bar(response) == (31, 0, 100, "Course: 31 % complete")
+    assert 'aria-valuetext="Course: 31 % complete"' in response.content.decode()
     assert "--ca-progress-value: 31%" in response.content.decode()
 
 
@@ -57,7 +57,7 @@ def test_chapter_bar(browser, course):
     store(alex, course_key, leaves[:5])  # chapter ch0 has 8 leaves: 62.5 %
     response = logged_in(browser, alex).get(bar_url(course_key, "ch0"))
     assert response.status_code == 200
-    assert bar(response) == (63, 0, 100, "63% complete")
+    assert bar(response) == (63, 0, 100, "ch0: 63 % complete")  # the chapter's display name
     assert bar(browser.get(bar_url(course_key, "ch1")))[0] == 0
     # An unknown chapter: the embeddable "not available" page (test_progress_bar_dropin.py).
     assert browser.get(bar_url(course_key, "nope")).status_code == 200
@@ -93,7 +93,7 @@ def test_not_enrolled_sees_zero_percent(browser, course):
     stranger = learner("stranger")
     response = logged_in(browser, stranger).get(bar_url(course_key))
     assert response.status_code == 200
-    assert bar(response) == (0, 0, 100, "0% complete")
+    assert bar(response) == (0, 0, 100, "Course: 0 % complete")
     assert bar(browser.get(bar_url(course_key, "ch0")))[0] == 0
 
 

@@ -149,3 +149,19 @@ def test_swagger_ui_docs_page(client):
     response = client.get("/completion-aggregator/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_swagger_ui_assets_come_from_this_site_not_a_cdn(client, settings):
+    """Issue 19: api/docs/ works offline (drf-spectacular-sidecar's static files)."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/completion-aggregator/api/docs/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = [url for url in sources if url.endswith((".js", ".css", ".png"))]
+    assert len(assets) >= 4, sources  # css, bundle, standalone preset, favicon
+    for url in assets:
+        assert url.startswith(settings.STATIC_URL), url
+        assert finders.find(url[len(settings.STATIC_URL):]), f"{url} is not a static file of the site"
+    assert "cdn" not in html.lower() and "https://" not in html

@@ -1,4 +1,5 @@
 """``run_aggregator_service``: turn the stale-row queue into aggregation tasks (run by cron)."""
+import argparse
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,9 +10,13 @@ from ...locks import LockHeld
 
 
 def _positive_int(value):
-    number = int(value)
+    """An argparse type: the message names the expected form, not this function."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number <= 0:
-        raise ValueError(value)
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return number
 
 

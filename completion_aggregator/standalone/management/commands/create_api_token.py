@@ -33,7 +33,7 @@ class Command(BaseCommand):
         try:
             user = user_model.objects.get(**{user_model.USERNAME_FIELD: username})
         except user_model.DoesNotExist:
-            raise CommandError(f"No user with username '{username}'. Create one first (manage.py createsuperuser).") from None
+            raise CommandError(f"No user with username '{username}'.") from None
         jwt_auth = getattr(settings, "JWT_AUTH", None) or {}
         issuers = jwt_auth.get("JWT_ISSUERS") or []
         issuer = issuers[0] if issuers else {

@@ -1,6 +1,7 @@
 """``load_demo``: a generated course with learners and completions, for trying the app."""
 from django.core.management.base import BaseCommand, CommandError
 
+from ....conf import get_setting
 from ...demo import DEFAULT_SHAPE, load_demo, validate_shape
 
 
@@ -19,6 +20,11 @@ class Command(BaseCommand):
             help="chapters, sequentials per chapter, verticals per sequential, leaves per vertical "
             f"(default {' '.join(map(str, DEFAULT_SHAPE))}; each at least 1)",
         )
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="where the site is served, for the printed links (make demo passes http://HOST:PORT)",
+        )
 
     def handle(self, *args, **options):
         if not 1 <= options["learners"] <= 10000:
@@ -28,10 +34,12 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--breadth: {exc}") from None
         summary = load_demo(learners=options["learners"], seed=options["seed"], shape=shape)
-        base = "http://127.0.0.1:8000"
+        base = options["url"].rstrip("/")
+        # Asynchronous mode: the completions are in the queue until run_aggregator_service runs.
+        done = "queued for aggregation" if get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION") else "aggregated"
         lines = [
             f"Demo course {summary.course_key}: {summary.blocks} blocks, {len(summary.learners)} learners, "
-            f"{summary.completions} completions (aggregated).",
+            f"{summary.completions} completions ({done}).",
             "",
             f"  {base}/                                      links",
             f"  {base}/admin/                                admin (staff / staff)",
