@@ -73,11 +73,20 @@ def complete(user, block_key: UsageKey, value: float = 1.0, modified: Optional[d
 
 
 def innodb_lock_waits() -> int:
-    """How many MariaDB transactions wait for a row lock now (``INNODB_TRX``)."""
+    """
+    How many of this test database's MariaDB transactions wait for a row lock now (``INNODB_TRX``).
+
+    Only connections to the current database count, so another client of the same server
+    (another test run, a benchmark) cannot change the figure.
+    """
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t"
+            " JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+            " WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()"
+        )
         return cursor.fetchone()[0]
 
 

@@ -36,7 +36,8 @@ def get_course_progress(
     block (the root block included) are in ``blocks``, while the ``course`` entry stays the
     course's own (as the peer's clients read it; ``docs/rest_api.rst``, ADR 0013). With
     ``with_locked`` the answer's ``locked`` holds the figures over the blocks the learner may
-    not open (:func:`locked_progress`).
+    not open (:func:`locked_progress`), for the whole course like ``completion`` (also with
+    ``root_block``), so that ``completion - locked`` is what the learner can open.
 
     Raises:
         CourseNotFound: the host has no such course.
@@ -47,7 +48,7 @@ def get_course_progress(
     values, fresh = _values(user, course_key, graph)
     progress = _shape(user, course_key, graph, values, fresh, root_block)
     if with_locked:
-        progress = replace(progress, locked=locked_progress(graph, user.pk, course_key, root_block))
+        progress = replace(progress, locked=locked_progress(graph, user.pk, course_key))
     return progress
 
 

@@ -309,7 +309,7 @@ def _with_locked(
     return [
         replace(
             item,
-            locked=locked_progress(graphs[item.user_id], item.user_id, course_key, root_block, completions[item.user_id]),
+            locked=locked_progress(graphs[item.user_id], item.user_id, course_key, None, completions[item.user_id]),
         )
         for item in results
     ]

@@ -44,8 +44,12 @@ def test_service_respects_limit_and_rejects_bad_options(capsys):
         complete(user, leaf)
     call_command("run_aggregator_service", limit=1)
     assert "stale rows read: 1;" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="must not be negative"):
-        call_command("run_aggregator_service", delay_between_batches=-1)
+    for bad in (-1, float("nan"), float("inf"), 1e300):
+        with pytest.raises(CommandError, match="expected a number of seconds from 0 to 86400"):
+            call_command("run_aggregator_service", delay_between_batches=bad)
+    for bad in ("nan", "inf", "1e300", "-1", "soon"):  # as typed on the command line: argparse refuses them
+        with pytest.raises(CommandError, match="expected a number of seconds from 0 to 86400"):
+            call_command("run_aggregator_service", "--delay-between-batches", bad)
 
 
 def test_a_second_concurrent_service_run_exits_at_once():

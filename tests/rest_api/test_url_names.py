@@ -48,14 +48,6 @@ def test_our_names_reverse_to_the_contract_paths_and_back(name, kwargs, path):
     assert match.kwargs == kwargs  # the old-Mongo block key reaches the view whole
 
 
-def test_every_peer_alias_reverses_like_its_target():
-    for alias, target in url_names.PEER_URL_NAMES.items():
-        kwargs = next(kw for name, kw, _path in OURS if name == f"completion_aggregator:{target}")
-        assert reverse(f"completion_aggregator:{alias}", kwargs=kwargs) == reverse(
-            f"completion_aggregator:{target}", kwargs=kwargs
-        )
-
-
 def test_the_alias_mechanism_registers_an_old_name_beside_ours():
     made = url_names.alias_patterns(v1_urls.urlpatterns, {"v1:old-detail-name": "v1:course-detail"}, "v1:")
     assert [(pattern.name, pattern.callback) for pattern in made] == [

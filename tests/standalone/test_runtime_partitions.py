@@ -134,3 +134,28 @@ def test_the_demo_export_declares_neither_runtime_partition_and_counts_as_before
     for name in ("auditor", "payer"):
         user = get_user_model().objects.get(username=name)
         assert api.get_course_progress(user, key).course.possible == 311.0  # docs/standalone.rst
+
+
+def test_locked_figures_stay_the_courses_with_root_block(tmp_path, django_capture_on_commit_callbacks):
+    """``completion`` stays the course's with ``root_block`` (ADR 0013), so ``locked`` does too."""
+    from rest_framework.test import APIClient
+
+    from tests.helpers import complete
+
+    import_course(_export(tmp_path, unit_access="{&quot;51&quot;: [2]}"))
+    with django_capture_on_commit_callbacks(execute=True):
+        enroll_learners(KEY, ["auditor"], create_users=True, mode="audit")
+    user = get_user_model().objects.get(username="auditor")
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(user, KEY.make_usage_key("html", "h1"))
+        complete(user, KEY.make_usage_key("html", "h2"))
+    client = APIClient()
+    client.force_authenticate(user)
+    url = f"/completion-aggregator/v1/course/{KEY}/"
+    (whole,) = client.get(url, {"requested_fields": "locked"}).json()["results"]
+    root = str(KEY.make_usage_key("vertical", "open"))
+    (sub,) = client.get(url, {"requested_fields": "locked,vertical", "root_block": root}).json()["results"]
+    assert sub["completion"] == whole["completion"]
+    assert sub["locked"] == whole["locked"]
+    assert whole["locked"]["possible"] > 0
+    assert [entry["block_key"] for entry in sub["vertical"]] == [root]
