@@ -91,6 +91,7 @@ def test_a_personal_start_date_that_passed_queues_only_its_learner(published):
     ``possible``, do not depend on her personal start (edx-platform.md §1, §11).
     """
     import edx_when.api
+
     from completion_aggregator.api.releases import mark_released_stale
     from completion_aggregator.models import StaleCompletion
 
