@@ -91,7 +91,7 @@ bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
 
 requirements: $(STAMP) ## recompile requirements/*.txt from requirements/*.in
 	$(BIN)/python -m pip install -q pip-tools
-	cd requirements && for f in base test mysql dev; do ../$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe $$f.in -o $$f.txt; done
+	cd requirements && for f in base test mysql postgresql xapi dev; do ../$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe $$f.in -o $$f.txt; done
 
 $(QUALITY_STAMP): $(STAMP) requirements/quality.txt
 	$(BIN)/python -m pip install -q -r requirements/quality.txt
