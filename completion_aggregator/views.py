@@ -91,6 +91,7 @@ INVALID_COURSE_KEY = "invalid-course-key"
 INVALID_CHAPTER_ID = "invalid-chapter-id"
 UNKNOWN_COURSE = "unknown-course"
 UNKNOWN_CHAPTER = "unknown-chapter"
+NOTHING_YET = "nothing-to-complete"
 
 
 def _unavailable(request: HttpRequest, reason: str, chapter: bool, status: int = 200) -> HttpResponse:
@@ -159,10 +160,15 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
         if root_block is None:
-            percent = progress.course.percent
+            measured_value = progress.course
         else:  # 0 % when the chapter's type has no stored aggregate
-            chapter_value = next((block for block in progress.blocks if block.block_key == str(root_block)), None)
-            percent = chapter_value.percent if chapter_value is not None else 0.0
+            measured_value = next((block for block in progress.blocks if block.block_key == str(root_block)), None)
+        if measured_value is not None and measured_value.possible <= 0:
+            # Nothing the learner can complete here (yet): a course that has not started or is
+            # hidden from them, or empty content. The API's figures are 0/0 = 1.0, but a bar
+            # saying "100 % complete" would mislead (issue 18, point 2).
+            return _unavailable(request, NOTHING_YET, chapter)
+        percent = measured_value.percent if measured_value is not None else 0.0
     whole = max(0, min(100, report_page.whole_percent(percent)))
     measured = _bar_subject(key, root_block)
     response = render(

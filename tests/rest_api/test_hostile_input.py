@@ -123,7 +123,11 @@ def test_progress_bar_of_a_hidden_course_answers(hidden):
     for url in (f"/completion-aggregator/progress_bar/{key}/", f"/completion-aggregator/progress_bar/{key}/ch0/"):
         response = browser.get(url)
         assert response.status_code in (200, 404), (url, response.status_code)
-    assert browser.get(f"/completion-aggregator/progress_bar/{key}/").status_code == 200
+    page = browser.get(f"/completion-aggregator/progress_bar/{key}/")
+    assert page.status_code == 200
+    # Not "100 % complete" for a course that has not started: an embeddable "nothing yet" state.
+    assert 'data-reason="nothing-to-complete"' in page.content.decode()
+    assert "100 % complete" not in page.content.decode()
 
 
 def test_aggregating_a_hidden_course_stores_nothing_and_resolves_the_work(hidden, client):
