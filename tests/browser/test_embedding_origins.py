@@ -32,7 +32,7 @@ def test_the_learning_mfe_embeds_the_bar_and_an_unlisted_origin_cannot(
 
     driver.get(other_origin("learning.html", embedder(bar)))
     now, _low, _high, text, _label, _ratio = read_bar(driver)
-    assert (now, text) == (50, "50% complete")
+    assert (now, text) == (50, "Course: 50 % complete")
     screenshot("progress-bar-in-the-mfe")
 
     driver.get(third_origin("elsewhere.html", embedder(bar)))
