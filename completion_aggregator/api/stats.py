@@ -2,6 +2,8 @@
 Course statistics computed from the stored Aggregator rows with database aggregates, never a row per learner in Python.
 
 Courses whose running totals are built are answered from them (:mod:`.totals`, ADR 0009).
+A course deleted from the host (its rows remain, its structure is gone) is answered from its
+rows too, with one more query for its blocks' last known sizes (:func:`gone_course_possible`).
 This module also computes every statistic from the rows: for courses not built yet, for a
 cohort, and for the report's histogram.
 
@@ -34,7 +36,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
@@ -83,7 +85,7 @@ class CourseStatsData:
     blocks: tuple[BlockStatsData, ...] = field(default=())
 
     def by_type(self, block_type: str) -> tuple[BlockStatsData, ...]:
-        """The block statistics of one block type, in course order."""
+        """The block statistics of one block type, in course order (block-key order for a deleted course)."""
         return tuple(block for block in self.blocks if block.block_type == block_type)
 
 
@@ -260,6 +262,36 @@ def _mean(learners: int, earned: float, possible: float, rows: int, default_poss
 # Statistics -------------------------------------------------------------------------------
 
 
+def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[str, dict[str, float]]:
+    """
+    ``{aggregation name: {block key: largest stored possible}}`` of a course without a structure.
+
+    The blocks of ``names`` that have stored rows; a name without any is left out.
+
+    A deleted course keeps its Aggregator rows and still answers from them (issue 17, point 5;
+    ADR 0013). Without a structure a block's size is its last known one: the largest
+    ``possible`` any stored row of it holds (every learner's, enrolled or not), as
+    :func:`completion_aggregator.api.progress.get_gone_course_progress` takes for the course.
+    One query grouped by block; one more when it finds nothing.
+
+    Raises:
+        CourseNotFound: no row of the course is stored at all (the course is unknown).
+    """
+    found: dict[str, dict[str, float]] = {}
+    for name, key, largest in (
+        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
+        .annotate(raw_key=stored_string("block_key"))
+        .values("aggregation_name", "raw_key")
+        .annotate(largest=Max("possible"))
+        .order_by()
+        .values_list("aggregation_name", "raw_key", "largest")
+    ):
+        found.setdefault(name, {})[str(key)] = float(largest or 0.0)
+    if not found and not Aggregator.objects.filter(course_key=course_key).exists():
+        raise CourseNotFound(f"no course {course_key} and no stored rows of it")
+    return found
+
+
 def get_course_stats(
     course_key: CourseKey,
     exclude_roles: Iterable[str] = (),
@@ -277,8 +309,14 @@ def get_course_stats(
     their ratio. ``block_types`` adds the same per block of those types, with the number of
     learners who completed it. ``viewer`` supplies the course structure when no learner does.
 
+    A course the host no longer has (deleted: no structure) answers from its stored rows, as
+    the course detail does (issue 17, point 5; ADR 0013): learners without a row count with
+    the largest stored ``possible`` of the course and of each block
+    (:func:`gone_course_possible`), and the blocks are in block-key order (the course order
+    went with the structure).
+
     Raises:
-        CourseNotFound: the host has no such course.
+        CourseNotFound: the host has no such course and no row of it is stored.
     """
     adapter = get_adapter()
     roles = [role for role in exclude_roles if role]
@@ -313,16 +351,25 @@ def get_course_stats(
     if representative is None:
         representative = viewer
     graph: CourseGraph | None = None
+    gone: dict[str, dict[str, float]] = {}  # a deleted course: its blocks' largest stored possible
     if representative is not None:
-        graph = graph_for(adapter.get_course_structure(course_key, representative))
+        try:
+            graph = graph_for(adapter.get_course_structure(course_key, representative))
+        except CourseNotFound:
+            gone = gone_course_possible(course_key, types | {COURSE})
     elif not adapter.course_exists(course_key):
-        raise CourseNotFound(f"no course {course_key}")
+        gone = gone_course_possible(course_key, types | {COURSE})
     graph_possible: dict[str, float] = (
-        dict(zip(graph.aggregator_keys, graph.possible, strict=True)) if graph is not None else {}
+        dict(zip(graph.aggregator_keys, graph.possible, strict=True))
+        if graph is not None
+        else {key: largest for blocks in gone.values() for key, largest in blocks.items()}
     )
 
     course_rows = [sums[key] for key, name in stored.items() if name == COURSE and key in sums]
-    course_possible = graph_possible.get(graph.root, 0.0) if graph is not None else 0.0
+    if graph is not None:
+        course_possible = graph_possible.get(graph.root, 0.0)
+    else:  # no structure: the course's last known size (as ``progress.get_gone_course_progress``)
+        course_possible = max(gone.get(COURSE, {}).values(), default=0.0)
     mean_completion = _mean(
         count,
         sum(row["earned"] or 0.0 for row in course_rows),
@@ -346,7 +393,7 @@ def get_course_stats(
             row = sums.get(key) or {}
             stored_rows = row.get("rows") or 0
             default_possible = graph_possible.get(key)
-            if default_possible is None:  # not in the representative view: average the stored rows
+            if default_possible is None:  # not in the representative's view: average the stored rows
                 default_possible = (row.get("possible") or 0.0) / stored_rows if stored_rows else 0.0
             blocks.append(
                 BlockStatsData(

@@ -134,6 +134,45 @@ def test_statistics_cost_the_same_queries_at_any_enrollment(count, built, django
     assert result.mean_completion.earned == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("count", [2, 12])
+@pytest.mark.parametrize("built", [False, True], ids=["from-rows", "kept-totals"])
+def test_a_deleted_courses_statistics_cost_the_same_queries_at_any_enrollment(
+    count, built, django_assert_num_queries
+):
+    """A course whose structure is gone answers from its rows (issue 17, point 5): no query per learner."""
+    from django.core.cache import cache
+
+    from completion_aggregator.adapters import get_adapter
+    from completion_aggregator.standalone.models import CourseStructure
+
+    course_key, leaves = build_course()
+    users = [learner(f"many{index}", course_key) for index in range(count)]
+    for user in users[1:]:  # the first learner has no rows: counted with the largest stored possible
+        complete(user, leaves[0])
+    if built:
+        totals.rebuild(course_key)
+    api.aggregate_learners(course_key, [user.username for user in users])
+    CourseStructure.objects.filter(course__course_key=course_key).delete()
+    get_adapter().clear_cache()
+    cache.clear()
+    if built:
+        # the totals' course row, the block totals, the first counted learner, the (missing)
+        # structure's head, the largest stored possible per block
+        expected = 5
+    else:
+        # the totals' course row (absent), enrolled ids, the representative learner, the
+        # (missing) structure's head, the largest stored possible per block, the block keys,
+        # the learners with rows, the sums
+        expected = 8
+    with django_assert_num_queries(expected):
+        result = api.get_course_stats(course_key, block_types=["chapter", "sequential"])
+    assert result.learners == count
+    assert result.mean_completion.earned == pytest.approx((count - 1) / count)
+    assert result.mean_completion.possible == 16.0
+    assert [block.block_key for block in result.blocks] == sorted(block.block_key for block in result.blocks)
+    assert len(result.blocks) == 6
+
+
 def _oracle(course_key, user_ids, block_key):
     rows = list(Aggregator.objects.filter(course_key=course_key, block_key=block_key, user_id__in=user_ids))
     return sum(row.earned for row in rows), sum(row.possible for row in rows), len(rows)

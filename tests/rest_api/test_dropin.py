@@ -261,3 +261,82 @@ def test_404s_name_their_real_cause(client, course):
     gone = client.post(blocks_url(unknown, course_key.make_usage_key("html", "x")), {"completion": 1}, format="json")
     assert gone.status_code == 404
     assert gone.json()["detail"] == f"Course not found: '{unknown}'."
+
+
+def stats_of(client, course_key, **params):
+    return client.get(f"{V1}/stats/{course_key}/", params)
+
+
+@pytest.mark.parametrize("built", [False, True], ids=["from-rows", "kept-totals"])
+def test_a_deleted_courses_statistics_answer_from_its_stored_rows(client, course, staff, built):
+    from completion_aggregator.api import totals
+    from completion_aggregator.models import Aggregator
+    from completion_aggregator.standalone.models import Cohort, CohortMembership
+
+    course_key, leaves = course
+    alex, sam, kim = (learner(name, course_key) for name in ("alex", "sam", "kim"))
+    store(alex, course_key, leaves[:8])  # all of chapter 0
+    store(sam, course_key, leaves[:4])
+    # sam's course row was written when the course was smaller: the course's last known size
+    # is the largest stored course possible (16), which kim, without rows, is counted with.
+    Aggregator.objects.filter(user=sam, course_key=course_key, aggregation_name="course").update(possible=12.0, percent=4 / 12)
+    if built:
+        totals.rebuild(course_key)
+    delete_course(course_key)
+    as_user(client, staff)
+    response = stats_of(client, course_key, requested_fields="mean,chapter,sequential")
+    assert response.status_code == 200, response.content
+    result = response.json()["results"][0]
+    assert list(result) == ["course_key", "mean_completion", "mean", "chapter", "sequential"]
+    assert result["course_key"] == str(course_key)
+    assert result["mean_completion"] == {
+        "earned": 4.0,
+        "possible": pytest.approx((16 + 12 + 16) / 3),
+        "percent": pytest.approx(4.0 / ((16 + 12 + 16) / 3)),
+    }
+    assert result["mean"] == pytest.approx((8 / 16 + 4 / 12 + 0.0) / 3)
+    # Blocks by key (the course order is gone with the structure); kim counts with each
+    # block's largest stored possible.
+    chapter = course_key.make_usage_key
+    assert result["chapter"] == [
+        {
+            "block_key": str(chapter("chapter", "ch0")),
+            "mean_completion": {"earned": 4.0, "possible": 8.0, "percent": 0.5},
+            "completed_count": 1,
+        },
+        {
+            "block_key": str(chapter("chapter", "ch1")),
+            "mean_completion": {"earned": 0.0, "possible": 8.0, "percent": 0.0},
+            "completed_count": 0,
+        },
+    ]
+    keys = [block["block_key"] for block in result["sequential"]]
+    assert keys == sorted(keys) and len(keys) == 4
+    assert [block["completed_count"] for block in result["sequential"]] == [2, 1, 0, 0]
+    assert [block["mean_completion"]["possible"] for block in result["sequential"]] == [4.0] * 4
+    # exclude_roles: alex is a beta tester; sam (4 of 12) and kim (0 of 16) remain.
+    make_course_staff(alex, course_key, role="beta_testers")
+    excluded = stats_of(client, course_key, exclude_roles="beta_testers").json()["results"][0]
+    assert excluded["mean_completion"] == {"earned": 2.0, "possible": 14.0, "percent": pytest.approx(2.0 / 14.0)}
+    # cohorts: only alex and kim.
+    cohort = Cohort.objects.create(course_key=course_key, name="A")
+    for user in (alex, kim):
+        CohortMembership.objects.create(cohort=cohort, user=user, course_key=course_key)
+    only = stats_of(client, course_key, cohorts=str(cohort.pk)).json()["results"][0]
+    assert only["mean_completion"] == {"earned": 4.0, "possible": 16.0, "percent": 0.25}
+    # The same permission rules: course staff yes, a learner no.
+    teacher = learner("teacher")
+    make_course_staff(teacher, course_key)
+    assert stats_of(as_user(client, teacher), course_key).status_code == 200
+    assert stats_of(as_user(client, sam), course_key).status_code == 403
+
+
+def test_statistics_of_a_course_without_structure_or_rows_are_404(client, staff):
+    course_key, _leaves = build_course("course-v1:edX+Gone+2026")
+    learner("alex", course_key)  # enrolled, never started: no rows
+    delete_course(course_key)
+    response = stats_of(as_user(client, staff), course_key, requested_fields="chapter")
+    assert response.status_code == 404
+    assert response.json()["detail"] == f"Course not found: '{course_key}'."
+    unknown = "course-v1:No+Such+Course"
+    assert stats_of(client, unknown).json()["detail"] == f"Course not found: '{unknown}'."
