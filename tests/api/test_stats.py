@@ -173,6 +173,24 @@ def test_a_deleted_courses_statistics_cost_the_same_queries_at_any_enrollment(
     assert len(result.blocks) == 6
 
 
+def test_a_deleted_course_without_learners_or_viewer_answers_from_rows_or_is_not_found():
+    from completion_aggregator.adapters import get_adapter
+    from completion_aggregator.adapters.base import CourseNotFound
+    from completion_aggregator.standalone.models import CourseStructure
+
+    course_key, leaves = build_course()
+    former = learner("former", course_key)
+    complete(former, leaves[0])
+    api.aggregate_learners(course_key, ["former"])
+    former.standalone_enrollments.update(is_active=False)  # nobody is enrolled any more
+    CourseStructure.objects.filter(course__course_key=course_key).delete()
+    get_adapter().clear_cache()
+    result = api.get_course_stats(course_key)
+    assert (result.learners, result.mean_completion.possible) == (0, 16.0)
+    with pytest.raises(CourseNotFound):
+        api.get_course_stats(course_key.replace(course="Never"))  # neither a structure nor rows
+
+
 def _oracle(course_key, user_ids, block_key):
     rows = list(Aggregator.objects.filter(course_key=course_key, block_key=block_key, user_id__in=user_ids))
     return sum(row.earned for row in rows), sum(row.possible for row in rows), len(rows)
