@@ -29,6 +29,7 @@ from .adapters.base import CourseNotFound
 from .api import report_page, reports
 from .api.progress import BlockNotInCourse, block_is_known
 from .conf import get_setting
+from .data import AggregateData
 from .rest_api.permissions import has_course_staff_powers
 
 NO_STORE = "private, no-store"
@@ -159,6 +160,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
         if root_block is not None and not block_is_known(request.user, key, root_block):
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
+        measured_value: Optional[AggregateData]
         if root_block is None:
             measured_value = progress.course
         else:  # 0 % when the chapter's type has no stored aggregate
