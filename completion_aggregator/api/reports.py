@@ -27,7 +27,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
 from ..conf import get_setting
-from ..data import AggregateData, CourseProgressData, ratio
+from ..data import AggregateData, CourseProgressData, LockedData, ratio
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .graphs import graph_for
@@ -81,7 +81,7 @@ def get_learner_progress(
         return get_course_progress(user, course_key, root_block, with_locked=with_locked)
     except CourseNotFound:
         # A deleted course: its stored rows still answer (issue 17, point 5).
-        return get_gone_course_progress(user, course_key, root_block)
+        return _gone_progress(user, course_key, root_block, with_locked)
 
 
 def get_user_course_keys(user: AbstractBaseUser, mobile_only: bool = False) -> list[CourseKey]:
@@ -115,10 +115,22 @@ def get_user_progress(
             results.append(get_course_progress(user, course_key, with_locked=with_locked))
         except CourseNotFound:
             try:
-                results.append(get_gone_course_progress(user, course_key))
+                results.append(_gone_progress(user, course_key, None, with_locked))
             except CourseNotFound:
                 log.warning("completion_aggregator: %s is enrolled in %s, which has no structure", user, course_key)
     return results
+
+
+#: The locked figures of a course the host no longer has: no block is known to be locked.
+NO_LOCKED = LockedData(earned=0.0, possible=0.0, percent=1.0)
+
+
+def _gone_progress(
+    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey], with_locked: bool
+) -> CourseProgressData:
+    """A deleted course's answer from its stored rows; ``with_locked`` adds ``0/0`` (nothing known locked)."""
+    progress = get_gone_course_progress(user, course_key, root_block)
+    return replace(progress, locked=NO_LOCKED) if with_locked else progress
 
 
 # Many learners --------------------------------------------------------------------------
@@ -295,8 +307,15 @@ def _with_locked(
     results: list[CourseProgressData],
     root_block: Optional[UsageKey],
 ) -> list[CourseProgressData]:
-    """``results`` with each learner's locked figures (their own graphs; one completions query at most)."""
-    structures = get_adapter().get_course_structures(course_key, users)
+    """
+    ``results`` with each learner's locked figures (their own graphs; one completions query at most).
+
+    A course the host no longer has answers ``0/0`` for everyone (its stored rows keep no lock).
+    """
+    try:
+        structures = get_adapter().get_course_structures(course_key, users)
+    except CourseNotFound:
+        return [replace(item, locked=NO_LOCKED) for item in results]
     graphs = {user.pk: graph_for(structures[user.pk]) for user in users}
     completions: dict[int, list] = {user.pk: [] for user in users}
     if any(graph.has_locked for graph in graphs.values()):

@@ -236,6 +236,16 @@ def test_a_deleted_course_answers_from_its_stored_rows(client, course, staff):
         ("kim", 0.0),
     ]
     assert client.get(detail_url(course_key), {"username": "alex"}).json()["results"][0]["completion"]["earned"] == 4.0
+    # requested_fields=locked too: nothing is known to be locked any more (0/0), never a 404.
+    no_locked = {"earned": 0.0, "possible": 0.0, "percent": 1.0}
+    locked_listing = client.get(detail_url(course_key), {"requested_fields": "locked"})
+    assert locked_listing.status_code == 200, locked_listing.content
+    assert [item["locked"] for item in locked_listing.json()["results"]] == [no_locked, no_locked]
+    as_user(client, alex)
+    (mine,) = client.get(detail_url(course_key), {"requested_fields": "locked"}).json()["results"]
+    assert mine["locked"] == no_locked
+    (listed,) = client.get(f"{V1}/course/", {"requested_fields": "locked"}).json()["results"]
+    assert listed["locked"] == no_locked
 
 
 def test_404s_name_their_real_cause(client, course):
