@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_AGGREGATOR_USE_XBLOCK_CLASSES": True,
     # Stale rows read per service batch.
     "COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE": 1000,
+    # ``run_aggregator_service --follow``: seconds between cycles while there is work (an idle
+    # follower doubles its sleep up to five periods; a full cycle, a backlog, does not sleep).
+    "COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS": 1.0,
+    # ``run_aggregator_service --follow``: the most stale rows one cycle reads and dispatches.
+    "COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE": 10000,
     # Learners per aggregation task (one graph load and one completions query per chunk).
     "COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE": 200,
     # More changed blocks than this for one learner means a full recompute of that learner.

@@ -1,11 +1,18 @@
-"""``run_aggregator_service``: turn the stale-row queue into aggregation tasks (run by cron)."""
+"""
+``run_aggregator_service``: turn the stale-row queue into aggregation tasks.
+
+Run by cron (one pass over the queue), or with ``--follow`` as a long-running service that
+keeps the queue short (issue 20; docs/operations.rst, ADR 0017).
+"""
 import argparse
 import math
+import signal
 import sys
+import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...batch import run_service
+from ...batch import CycleReport, follow, run_service
 from ...conf import get_setting
 from ...locks import LockHeld
 
@@ -51,6 +58,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--limit", type=_positive_int, default=500000, help="stop after this many stale rows (default 500000)")
         parser.add_argument("--routing-key", default=None, help="Celery routing key of the enqueued tasks")
+        parser.add_argument(
+            "--follow",
+            action="store_true",
+            help="keep running: dispatch new stale rows in short cycles until SIGTERM or Ctrl-C "
+            "(COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS, COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE)",
+        )
+        parser.add_argument("--cycles", type=_positive_int, default=None, help="with --follow: stop after this many cycles")
 
     def handle(self, *args, **options):
         delay = options["delay_between_batches"]
@@ -59,6 +73,15 @@ class Command(BaseCommand):
                 f"--delay-between-batches: expected a number of seconds from 0 to {MAX_DELAY_SECONDS:.0f}, got {delay!r}"
             )
         tty = sys.stdout.isatty() and options["verbosity"] > 0
+        if options["cycles"] and not options["follow"]:
+            raise CommandError("--cycles needs --follow")
+        if options["follow"]:
+            if options["delay_between_batches"] or options["batch_size"] or options["limit"] != 500000:
+                raise CommandError(
+                    "--batch-size, --limit and --delay-between-batches are for a single run; with --follow use "
+                    "COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE and COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS"
+                )
+            return self._follow(options, tty)
 
         def progress(summary):
             if tty:
@@ -81,4 +104,41 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"stale rows read: {summary.stale_rows}; learners: {summary.learners}; "
                 f"courses: {summary.courses}; tasks enqueued: {summary.tasks}"
+            )
+
+    def _follow(self, options, tty):
+        """Run the follower until SIGTERM/SIGINT (or ``--cycles``); the lock is released on the way out."""
+        stop = threading.Event()
+        previous = {}
+
+        def request_stop(signum, _frame):
+            stop.set()  # the current cycle finishes; the sleep is cut short
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, request_stop)
+
+        def report(cycle: CycleReport) -> None:
+            if cycle.cycle == 1 and options["verbosity"] > 0:  # the lock is held: say so once
+                self.stdout.write("following the stale-row queue; SIGTERM or Ctrl-C stops after the current cycle")
+                self.stdout.flush()
+            if tty:
+                self.stdout.write(f"\r\033[K{cycle.line()}", ending="")
+                self.stdout.flush()
+
+        try:
+            summary = follow(cycles=options["cycles"], stop=stop, routing_key=options["routing_key"], report=report)
+        except LockHeld as exc:
+            raise CommandError(f"another run_aggregator_service is running ({exc}); try again later") from exc
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if tty:
+            self.stdout.write("")
+        if summary.lock_lost:
+            raise CommandError("another run_aggregator_service took the service lock over; this follower stopped")
+        if options["verbosity"] > 0:
+            failed = f"; failed cycles: {summary.failed_cycles}" if summary.failed_cycles else ""
+            self.stdout.write(
+                f"stopped after {summary.cycles} cycles: stale rows read: {summary.stale_rows}; "
+                f"tasks enqueued: {summary.tasks}; resolved: {summary.resolved}{failed}"
             )
