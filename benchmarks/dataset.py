@@ -52,15 +52,22 @@ def course_key_for(breadth: int, run: str = "2026") -> CourseKey:
     return CourseKey.from_string(f"course-v1:Bench+B{breadth}+{run}")
 
 
-def publish_course(breadth: int, run: str = "2026") -> Course:
-    """Publish a course of ``breadth`` chapters × sequentials × verticals × html leaves (``run``: its key's run)."""
-    key = course_key_for(breadth, run)
+def publish_course(breadth: int | tuple[int, ...], run: str = "2026") -> Course:
+    """
+    Publish a course of ``breadth`` chapters × sequentials × verticals × html leaves (``run``: its key's run).
+
+    ``breadth`` may also be a shape: (chapters, sequentials, verticals, leaves per vertical).
+    """
+    shape = (breadth,) * len(LEVELS) if isinstance(breadth, int) else tuple(breadth)
+    key = course_key_for(breadth, run) if isinstance(breadth, int) else CourseKey.from_string(
+        f"course-v1:Bench+S{'x'.join(map(str, shape))}+{run}"
+    )
     specs: list[BlockSpec] = []
     leaves: list[UsageKey] = []
 
     def level(depth: int, prefix: str) -> list[UsageKey]:
         made = []
-        for index in range(breadth):
+        for index in range(shape[depth]):
             block_type = LEVELS[depth]
             block_id = f"{prefix}{block_type[:2]}{index}"
             children = [] if depth == len(LEVELS) - 1 else level(depth + 1, block_id + "_")
@@ -74,7 +81,10 @@ def publish_course(breadth: int, run: str = "2026") -> Course:
     root = key.make_usage_key("course", "course")
     specs.append(BlockSpec(key=root, block_type="course", children=level(0, ""), display_name="Benchmark course"))
     publish_structure(key, root, specs, display_name=f"Benchmark course (breadth {breadth})")
-    aggregators = sum(breadth**depth for depth in range(len(LEVELS)))
+    aggregators, width = 1, 1
+    for count in shape[:-1]:
+        width *= count
+        aggregators += width
     return Course(key=key, leaves=tuple(leaves), aggregators=aggregators)
 
 

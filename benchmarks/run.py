@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MYSQL_DATABASE = "completion_aggregator_bench"
 CHUNK = 200  # learners per aggregation call (COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE's default)
 SINGLE_SAMPLE = 50  # learners timed one by one for the single-learner phases
+SYNC_SAMPLE = 50  # learners given one completion each and aggregated one by one (synchronous mode)
 INCREMENTAL_SHARE = 0.10  # learners who get one new completion before the service run
 FLOOR_REPEATS = 1  # runs of each floor per measurement; floors are measured first and last, the fastest kept
 INCREMENTAL_ROUNDS = 3  # service runs measured (the median is reported)
@@ -47,6 +48,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--db", choices=("sqlite", "mysql"), default="sqlite", help="database (default: sqlite, a fresh temp file)")
     parser.add_argument("--breadth", type=int, default=4, help="children per level: breadth**4 leaves (default 4)")
+    parser.add_argument(
+        "--shape",
+        default=None,
+        help="chapters,sequentials,verticals,leaves instead of --breadth (e.g. 8,6,5,4: 960 leaves, 297 aggregators)",
+    )
     parser.add_argument("--learners", type=int, default=1000, help="enrolled learners (default 1000)")
     parser.add_argument("--density", type=float, default=0.4, help="share of leaves each learner completed (default 0.4)")
     parser.add_argument("--seed", type=int, default=1, help="dataset seed (default 1)")
@@ -64,6 +70,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.breadth < 1:
         parser.error("--breadth must be at least 1")
+    if args.shape:
+        try:
+            args.shape = tuple(int(part) for part in args.shape.split(","))
+        except ValueError:
+            parser.error("--shape takes four positive integers, e.g. 8,6,5,4")
+        if len(args.shape) != 4 or min(args.shape) < 1:
+            parser.error("--shape takes four positive integers, e.g. 8,6,5,4")
     if args.learners < 2:
         parser.error("--learners must be at least 2")
     if not 0.0 <= args.density <= 1.0:
@@ -291,7 +304,7 @@ def run(args: argparse.Namespace) -> dict:
     from benchmarks import dataset
 
     t0 = time.perf_counter()
-    course = dataset.publish_course(args.breadth)
+    course = dataset.publish_course(args.shape or args.breadth)
     learners = dataset.create_learners(course, args.learners)
     completions = dataset.create_completions(course, learners, args.seed, args.density)
     dataset.queue_everyone(course, learners)
@@ -306,6 +319,7 @@ def run(args: argparse.Namespace) -> dict:
         "db_vendor": connection.vendor,
         "db_version": _db_version(connection),
         "breadth": args.breadth,
+        "shape": list(args.shape) if args.shape else None,
         "learners": len(learners),
         "density": args.density,
         "seed": args.seed,
@@ -328,6 +342,7 @@ def run(args: argparse.Namespace) -> dict:
     bench.store_all()
     bench.forced_reaggregation()
     bench.incremental_service()
+    bench.sync_completions()
     bench.single_learner()
     bench.rest_api()
     # The floors once more: load on a shared machine changes during a run; the faster of the
@@ -660,6 +675,45 @@ class Bench:
         record["ratio_forced_reaggregation_per_learner"] = _ratio(record["ms_per_learner"], forced)
         self.phases["incremental_service"] = record
 
+    def sync_completions(self) -> None:
+        """
+        Synchronous mode: one new completion, then aggregate_learners for that learner alone.
+
+        What the write path does after each completion's commit in synchronous mode, one
+        learner at a time (SYNC_SAMPLE learners), timed per completion and compared with the
+        forced re-aggregation's time per learner (a whole recompute) of the same run.
+        """
+        from benchmarks import dataset
+        from completion_aggregator.api import aggregate_learners
+
+        log("synchronous mode: one completion, one learner …")
+        rng = random.Random(f"sync:{self.args.seed}")
+        sample = sorted(rng.sample(self.learners, min(SYNC_SAMPLE, self.n)), key=lambda l: l.index)
+        dataset.add_one_completion(self.course, sample, self.args.seed, "sync")
+        record: dict[str, Any] = {"learners": len(sample)}
+        times = []
+        with phase(record, "sync_completions") as counter:
+            for learner in sample:
+                start = time.perf_counter()
+                aggregate_learners(self.course.key, [learner.username])
+                times.append((time.perf_counter() - start) * 1000)
+        forced_times = []
+        with phase(record, "sync_forced") as forced_counter:  # the same learners, recomputed whole
+            for learner in sample:
+                start = time.perf_counter()
+                aggregate_learners(self.course.key, [learner.username], force=True)
+                forced_times.append((time.perf_counter() - start) * 1000)
+        record["queries"] = counter.count
+        record["forced_queries"] = forced_counter.count
+        record["seconds"] = sum(times) / 1000
+        record["median_ms"] = round(statistics.median(times), 3)
+        record["forced_median_ms"] = round(statistics.median(forced_times), 3)
+        record["ratio_forced_single_learner"] = _ratio(record["median_ms"], record["forced_median_ms"])
+        record["queries_per_completion"] = round(counter.count / len(sample), 1)
+        forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
+        record["ratio_forced_reaggregation_per_learner"] = _ratio(record["median_ms"], forced)
+        self.phases["sync_completions"] = record
+
     def single_learner(self) -> None:
         """get_course_progress for the same learners: stored answer, then with pending changes."""
         from django.contrib.auth import get_user_model
@@ -815,7 +869,7 @@ class Bench:
         log(f"stats against twin courses of {', '.join(map(str, sizes))} learners …")
         courses = {self.n: self.course.key}
         for size in sizes:
-            twin = dataset.publish_course(self.args.breadth, run=f"Twin{size}")
+            twin = dataset.publish_course(self.args.shape or self.args.breadth, run=f"Twin{size}")
             members = self.learners[:size]
             dataset.enroll(twin, members)
             rebuild(twin.key)  # kept totals, like the main course's
@@ -964,6 +1018,11 @@ def table_rows(results: dict) -> list[tuple]:
     add(f"incremental service run ({i['learners']} learners)", i["ms_per_learner"], "ms/learner", i)
     add("  × forced re-agg. per learner", i["ratio_forced_reaggregation_per_learner"], "×")
     add("  queries", i["queries_per_learner"], "queries/learner")
+    if "sync_completions" in p:
+        sc = p["sync_completions"]
+        add(f"sync mode: one completion, one learner ({sc['learners']})", sc["median_ms"], "ms median")
+        add("  × the same learner recomputed whole", sc["ratio_forced_single_learner"], "×")
+        add("  queries", sc["queries_per_completion"], "queries/completion")
     fr, st = p["single_fresh"], p["single_stored"]
     add("single learner, pending changes (fresh)", fr["median_ms"], "ms median", fr)
     add("  queries", fr["median_queries"], "queries")

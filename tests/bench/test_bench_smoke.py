@@ -18,6 +18,7 @@ PHASES = {
     "store_all": ("seconds", "learners_per_s", "rows_per_s", "rows_written", "queries_per_learner", "ratio_read_floor", "ratio_write_floor"),
     "reaggregate_forced": ("seconds", "learners_per_s", "queries_per_learner", "ratio_read_floor", "ratio_write_floor"),
     "incremental_service": ("seconds", "ms_per_learner", "queries_per_learner", "ratio_read_floor", "ratio_forced_reaggregation_per_learner"),
+    "sync_completions": ("median_ms", "forced_median_ms", "queries_per_completion", "ratio_forced_single_learner"),
     "single_fresh": ("median_ms", "median_queries", "ratio_read_floor", "ratio_stored_median"),
     "single_stored": ("median_ms", "median_queries", "ratio_read_floor"),
 }
