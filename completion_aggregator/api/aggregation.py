@@ -7,7 +7,6 @@ of the rows that changed, one update resolving exactly the stale ids that were r
 """
 from __future__ import annotations
 
-import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Iterable, Optional, Sequence
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
@@ -27,6 +26,7 @@ from ..data import AggregateData
 from ..engine import CourseGraphError, aggregate, aggregate_changed
 from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
+from ..upsert import Upsert
 from .graphs import graph_for
 from .keys import as_course_key
 from .queue import lock_stale_rows
@@ -158,10 +158,14 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
         stored_created[(user_id, key)] = made
 
     max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
-    # Keys parsed once per block, not once per row: the key field re-parses every string it saves.
-    usage_key = functools.lru_cache(maxsize=None)(UsageKey.from_string)
+    # Rows are written as tuples of database-ready values (no model instance per row): keys and
+    # timestamps are converted once per distinct value by the fields' own converters.
+    known_upsert, new_upsert = _upserts()
+    block_db, stamp_db = new_upsert.db_value("block_key"), new_upsert.db_value("last_modified")
+    course_db = new_upsert.db_value("course_key")(course_key)
     now = timezone.now()
-    to_write: list[Aggregator] = []
+    now_db = stamp_db(now)
+    to_write: list[tuple] = []
     to_delete: list[int] = []
     deleted: list[tuple[int, None, AggregateData]] = []
     event_types = tracked_types()
@@ -192,14 +196,21 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
                 continue
             last = value.last_modified or (before.last_modified if before else None) or now
             to_write.append(
-                aggregator_row(
+                (
+                    stored_ids.get((user.pk, value.block_key)),
                     user.pk,
-                    course_key,
-                    value,
-                    usage_key(value.block_key),
-                    last,
-                    now,
-                    row_id=stored_ids.get((user.pk, value.block_key)),
+                    course_db,
+                    value.block_type,
+                    block_db(value.block_key),
+                    value.earned,
+                    value.possible,
+                    value.percent,
+                    value.optional_earned,
+                    value.optional_possible,
+                    value.optional_percent,
+                    stamp_db(last),
+                    now_db,
+                    now_db,
                 )
             )
             result.changed.append((user.pk, value, before))
@@ -226,7 +237,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
         # Lock order, step 2: the course's lock row before any Aggregator or totals row, so that
         # every writer of the course's rows (other chunks, a user's deletion, a rebuild) queues here.
         course = lock_course(course_key, create=True)
-        write_rows(to_write)
+        _write_prepared(to_write, known_upsert, new_upsert)
         for start in range(0, len(to_delete), _ID_CHUNK):
             Aggregator.objects.filter(id__in=sorted(to_delete[start : start + _ID_CHUNK])).delete()
         record_changes(course_key, changes, course=course)  # the statistics' totals, same transaction
@@ -264,6 +275,37 @@ def aggregator_row(
     )
 
 
+#: The columns of a prepared Aggregator row (:func:`_write_prepared`), after its stored id.
+ROW_COLUMNS = (
+    "user_id",
+    "course_key",
+    "aggregation_name",
+    "block_key",
+    *VALUE_FIELDS,
+    "created",
+    "modified",
+)
+#: The key of a row stored without an id (the peer's unique key).
+UNIQUE_KEY = ("course_key", "block_key", "user", "aggregation_name")
+
+
+def _upserts() -> tuple[Upsert, Upsert]:
+    """The upsert of rows read with an id (keyed by it) and of new rows (keyed by the unique key)."""
+    update = [*VALUE_FIELDS, "modified"]
+    return (
+        Upsert(Aggregator, ("id", *ROW_COLUMNS), ("id",), update),
+        Upsert(Aggregator, ROW_COLUMNS, UNIQUE_KEY, update),
+    )
+
+
+def _write_prepared(rows: list[tuple], known: Upsert, new: Upsert) -> None:
+    """Write prepared rows (stored id or None, then :data:`ROW_COLUMNS`): see :func:`write_rows`."""
+    with_id = [row for row in rows if row[0] is not None]
+    without = [row[1:] for row in rows if row[0] is None]
+    known.write(with_id)
+    new.write(without)
+
+
 def write_rows(rows: list[Aggregator]) -> None:
     """
     Store computed rows: one upsert for the rows read with an id, keyed by that id, one for new rows.
@@ -273,31 +315,18 @@ def write_rows(rows: list[Aggregator]) -> None:
     key (course_key, block_key, user, aggregation_name), undoes the insert and then updates —
     on a table larger than the buffer pool, about twice the work per changed row. Rows read with
     an id cannot vanish before the write (their learner's stale rows are locked); were one gone,
-    the upsert would insert it again under its id.
-    """
-    known = [row for row in rows if row.id is not None]
-    new = [row for row in rows if row.id is None]
-    if known:
-        upsert(known, by_id=True)
-    if new:
-        upsert(new)
+    the upsert would insert it again under its id. ``created`` is kept on update.
 
-
-def upsert(rows: list[Aggregator], by_id: bool = False) -> None:
+    The aggregation builds the rows as tuples of database-ready values (:mod:`..upsert`); this
+    entry point takes model instances (unsaved rows from :func:`aggregator_row`).
     """
-    Insert or update Aggregator rows in one statement per batch (``created`` is kept).
-
-    ``by_id``: every row carries the id of the stored row it replaces, and conflicts are
-    resolved on the primary key (MariaDB/MySQL resolve any key: the primary key meets it first).
-    """
-    kwargs = {
-        "update_conflicts": True,
-        "update_fields": [*VALUE_FIELDS, "modified"],
-        "batch_size": 1000,
-    }
-    if connection.features.supports_update_conflicts_with_target:
-        kwargs["unique_fields"] = ["id"] if by_id else ["course_key", "block_key", "user", "aggregation_name"]
-    Aggregator.objects.bulk_create(rows, **kwargs)
+    known, new = _upserts()
+    converters = {name: new.db_value(name) for name in ("course_key", "block_key", "last_modified", "created", "modified")}
+    prepared = [
+        (row.id, *(converters[name](getattr(row, name)) if name in converters else getattr(row, name) for name in ROW_COLUMNS))
+        for row in rows
+    ]
+    _write_prepared(prepared, known, new)
 
 
 def _resolve(ids: list[int]) -> None:
