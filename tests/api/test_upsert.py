@@ -11,24 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from completion_aggregator import api, upsert
+from completion_aggregator.api.rows import VALUE_FIELDS
 from completion_aggregator.models import Aggregator
 from completion_aggregator.upsert import Upsert
 from tests.helpers import build_course, complete, learner
 
 pytestmark = pytest.mark.django_db
 
-COMPARED = (
-    "course_key",
-    "aggregation_name",
-    "block_key",
-    "earned",
-    "possible",
-    "percent",
-    "optional_earned",
-    "optional_possible",
-    "optional_percent",
-    "last_modified",
-)
+COMPARED = ("course_key", "aggregation_name", "block_key", *VALUE_FIELDS)
 
 
 def rows_of(user):
