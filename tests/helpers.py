@@ -90,6 +90,28 @@ def innodb_lock_waits() -> int:
         return cursor.fetchone()[0]
 
 
+def wait_for_lock_wait(seconds: float = 30) -> bool:
+    """
+    Poll until one of this database's transactions waits for a row lock (MariaDB tests).
+
+    True once one does; False if none did within ``seconds`` (the test then fails on its own
+    assertion about the order of events, never on how long anything took).
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if innodb_lock_waits():
+            return True
+        time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
+    return False
+
+
+def wrote_aggregator_rows(sql: str) -> bool:
+    """A ``paused_*`` predicate: the statement that writes Aggregator rows (MariaDB's quoting)."""
+    return sql.startswith("INSERT INTO `COMPLETION_AGGREGATOR_AGGREGATOR`")
+
+
 def paused_aggregation(course_key, username: str, after):
     """
     Aggregate ``username`` in a thread that stops right after the first SQL ``after`` accepts.

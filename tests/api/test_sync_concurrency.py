@@ -20,7 +20,7 @@ from completion_aggregator import api
 from completion_aggregator.api import totals
 from completion_aggregator.api.rows import read_rows
 from completion_aggregator.models import Aggregator, StaleCompletion
-from tests.helpers import build_course, complete, learner
+from tests.helpers import build_course, complete, learner, wait_for_lock_wait, wrote_aggregator_rows
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -122,25 +122,12 @@ def test_forty_rounds_of_four_simultaneous_completions_never_fail(course, caplog
 # A user deleted while the service aggregates them ----------------------------------------------
 
 
-def _wrote_rows(sql: str) -> bool:
-    return sql.startswith("INSERT INTO `COMPLETION_AGGREGATOR_AGGREGATOR`")
 
 
 def _first_lock(sql: str) -> bool:
     return sql.endswith("FOR UPDATE")
 
 
-def _wait_for_lock_wait() -> bool:
-    import time
-
-    from tests.helpers import innodb_lock_waits
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if innodb_lock_waits():
-            return True
-        time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
-    return False
 
 
 def _delete(username: str) -> None:
@@ -181,10 +168,10 @@ def test_a_user_deleted_while_the_service_writes_their_rows(two_learners):
     from tests.helpers import in_thread, paused_call
 
     course_key, alex, sam = two_learners
-    service, go, service_errors = paused_call(_wrote_rows, run_service)  # holds alex's and sam's rows
+    service, go, service_errors = paused_call(wrote_aggregator_rows, run_service)  # holds alex's and sam's rows
     assert service.is_alive()
     deleter, delete_errors = in_thread(_delete, "alex")
-    assert _wait_for_lock_wait()  # the deletion waits for the service's transaction
+    assert wait_for_lock_wait()  # the deletion waits for the service's transaction
     go.set()
     service.join(30)
     deleter.join(30)
@@ -201,7 +188,7 @@ def test_a_service_run_during_a_user_deletion(two_learners):
     deleter, go, delete_errors = paused_call(_first_lock, _delete, "alex")  # the deletion holds its first lock
     assert deleter.is_alive()
     service, service_errors = in_thread(run_service)
-    assert _wait_for_lock_wait()  # the service's aggregation waits for the deletion
+    assert wait_for_lock_wait()  # the service's aggregation waits for the deletion
     go.set()
     deleter.join(30)
     service.join(30)

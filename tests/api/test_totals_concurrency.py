@@ -8,7 +8,6 @@ another connection. Since the writers share one lock order (docs/decisions/0014-
 the write happens under the course lock, so the other writer queues behind it; whatever the
 order, the totals must end equal to the rows.
 """
-import time
 
 import pytest
 from django.db import connection
@@ -18,7 +17,15 @@ from completion_aggregator import api
 from completion_aggregator.api import totals
 from completion_aggregator.models import CourseTotal
 from completion_aggregator.standalone.models import Enrollment
-from tests.helpers import build_course, complete, in_thread, innodb_lock_waits, learner, paused_aggregation
+from tests.helpers import (
+    build_course,
+    complete,
+    in_thread,
+    learner,
+    paused_aggregation,
+    wait_for_lock_wait,
+    wrote_aggregator_rows,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -27,17 +34,8 @@ pytestmark = [
 ]
 
 
-def _wait_for_lock_wait() -> bool:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if innodb_lock_waits():
-            return True
-        time.sleep(0.25)  # InnoDB refreshes INNODB_TRX only if the last read is > 0.1 s old
-    return False
 
 
-def _wrote_rows(sql: str) -> bool:
-    return sql.startswith("INSERT INTO `COMPLETION_AGGREGATOR_AGGREGATOR`")
 
 
 def _locked_course(sql: str) -> bool:
@@ -51,9 +49,9 @@ def test_a_rebuild_waits_for_a_write_and_counts_it():
     complete(alex, leaves[0])
     api.aggregate_learners(course_key, ["alex"])  # rows, and the unbuilt course row
     complete(alex, leaves[1])
-    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)  # under the course lock
+    writer, go, errors = paused_aggregation(course_key, "alex", wrote_aggregator_rows)  # under the course lock
     rebuilder, rebuild_errors = in_thread(totals.rebuild, course_key)
-    assert _wait_for_lock_wait()  # the rebuild queues behind the writer's course lock
+    assert wait_for_lock_wait()  # the rebuild queues behind the writer's course lock
     go.set()
     writer.join(30)
     rebuilder.join(30)
@@ -72,10 +70,10 @@ def test_an_enrollment_sync_waits_for_a_write_and_counts_it():
     Enrollment.objects.filter(user=alex).update(is_active=False)
     totals.rebuild(course_key)  # alex is not counted
     complete(alex, leaves[1])
-    writer, go, errors = paused_aggregation(course_key, "alex", _wrote_rows)
+    writer, go, errors = paused_aggregation(course_key, "alex", wrote_aggregator_rows)
     Enrollment.objects.filter(user=alex).update(is_active=True)
     syncer, sync_errors = in_thread(totals.sync_learners, course_key, [alex.pk])
-    assert _wait_for_lock_wait()  # the sync queues behind the writer's course lock
+    assert wait_for_lock_wait()  # the sync queues behind the writer's course lock
     go.set()
     writer.join(30)
     syncer.join(30)
@@ -95,7 +93,7 @@ def test_an_enrollment_sync_waits_for_a_writer_holding_the_course_lock():
     writer, go, errors = paused_aggregation(course_key, "alex", _locked_course)
     Enrollment.objects.filter(user=alex).update(is_active=False)
     syncer, sync_errors = in_thread(totals.sync_learners, course_key, [alex.pk])
-    assert _wait_for_lock_wait()  # the sync queues behind the writer's course lock
+    assert wait_for_lock_wait()  # the sync queues behind the writer's course lock
     go.set()
     writer.join(30)
     syncer.join(30)
