@@ -12,7 +12,7 @@ MYSQL_ENV := COMPLETION_AGGREGATOR_DB=mysql DB_HOST=$${DB_HOST:-127.0.0.1} DB_US
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser test-fuzz bench requirements quality docs coverage upgrade clean
+.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser test-fuzz bench bench-freshness requirements quality docs coverage upgrade clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -77,7 +77,7 @@ test-postgresql: $(PG_STAMP) ## run the test suite on PostgreSQL (127.0.0.1:5432
 test-integration: $(MYSQL_STAMP) ## MariaDB + a real Celery worker over Redis (127.0.0.1:6379)
 	$(MYSQL_ENV) DB_TEST_NAME=test_completion_aggregator_it CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \
 	  REDIS_CACHE_URL=redis://127.0.0.1:6379/15 CELERY_VISIBILITY_TIMEOUT=5 \
-	  $(BIN)/python -m pytest -m integration --create-db -p no:randomly tests/integration
+	  $(BIN)/python -m pytest -m integration --create-db -p no:randomly tests/integration tests/bench
 
 test-browser: $(STAMP) ## headless Chromium against a live server (apt-get install chromium chromium-driver); screenshots under pytest's tmp folders (paths printed with -s)
 	$(BIN)/python -m pytest -m browser tests/browser
@@ -88,6 +88,9 @@ test-fuzz: $(STAMP) ## property-based fuzzing of every endpoint's path and query
 
 bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-freshness: $(MYSQL_STAMP) ## lag from a completion's commit to its stored course row at 50, 200, 500/s (MariaDB, Redis db 4-5, a real worker; FRESHNESS_ARGS, see benchmarks/README.rst)
+	$(MYSQL_ENV) $(BIN)/python benchmarks/freshness.py $(FRESHNESS_ARGS)
 
 requirements: $(STAMP) ## recompile requirements/*.txt from requirements/*.in
 	$(BIN)/python -m pip install -q pip-tools
