@@ -307,7 +307,7 @@ def run_phase(
         "worker_tasks": procs.task_figures(log_dir / "worker.log", offsets["worker.log"]),
         "follower_cycles": procs.cycle_figures(log_dir / "follower.log", offsets["follower.log"]),
     }
-    phase["saturated"] = report.saturated(phase)
+    report.add_derived(phase)
     return phase
 
 

@@ -94,8 +94,9 @@ def table(results: dict[str, Any]) -> list[str]:
         "worker",
         "generator",
         "database",
-        "machine",
+        "others",
         "worker ms/compl.",
+        "est. max/s",
     )
     rows = [header]
     drain = results["meta"]["drain_seconds"]
@@ -111,8 +112,9 @@ def table(results: dict[str, Any]) -> list[str]:
                 _fmt(steady["max"]) if steady["max"] is not None else missing,
                 _fmt(steady["stamp_p99"]),
                 _fmt(steady["trend"]),
-                *(_fmt(cpu.get(name)) for name in ("follower", "worker", "generator", "database", "machine")),
+                *(_fmt(cpu.get(name)) for name in ("follower", "worker", "generator", "database", "others")),
                 _fmt(phase["cpu_ms_per_completion"].get("worker")),
+                _fmt(phase["capacity_per_s"]["machine"]),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -132,6 +134,30 @@ def verdict(results: dict[str, Any], target_rate: float = 200.0, target_p99: flo
     saturated = [phase["rate"] for phase in results["phases"] if phase["saturated"]]
     parts.append(f"saturated from {saturated[0]:g}/s" if saturated else "no rate saturated")
     return "; ".join(parts)
+
+
+OURS = ("follower", "worker", "generator", "database", "watcher")
+
+
+def add_derived(phase: dict[str, Any]) -> None:
+    """
+    Add to a phase: ``cpu_share["others"]`` (the machine's busy share minus this run's
+    processes: other users of a shared machine) and ``capacity_per_s``: the completions per
+    second one worker process could absorb on a core of its own (1000 / its CPU ms per
+    completion), and that the whole machine could take with everything of this run on it
+    (cores × 1000 / the sum of every process's CPU ms per completion): an estimate of
+    saturation on a quiet machine, from CPU time, which a busy machine hardly changes.
+    """
+    share, per = phase["cpu_share"], phase["cpu_ms_per_completion"]
+    if share.get("machine") is not None:
+        share["others"] = round(max(0.0, share["machine"] - sum(share.get(name) or 0.0 for name in OURS)), 3)
+    total = sum(per.get(name) or 0.0 for name in OURS)
+    worker = per.get("worker")
+    phase["capacity_per_s"] = {
+        "worker_process": round(1000 / worker, 1) if worker else None,
+        "machine": round(share.get("cores", 0) * 1000 / total, 1) if total and share.get("cores") else None,
+    }
+    phase["saturated"] = saturated(phase)
 
 
 def saturated(phase: dict[str, Any]) -> bool:

@@ -190,3 +190,25 @@ def test_a_generated_completion_is_committed_with_its_stale_row_and_counts_one_i
     assert stale.block_key in leaves[1:]
     api.aggregate_learners(course_key, [user.username])
     assert Aggregator.objects.get(user=user, course_key=course_key, aggregation_name="course").earned == before + 1
+
+
+def test_other_users_share_and_the_capacity_estimates_come_from_cpu_time():
+    phase = {
+        "rate": 200.0,
+        "sent_per_s": 200.0,
+        "lag": {"steady": {"unseen": 0, "trend": 0.0}},
+        "cpu_share": {
+            "follower": 0.1,
+            "worker": 0.5,
+            "generator": 0.4,
+            "database": 0.6,
+            "watcher": 0.1,
+            "machine": 1.9,
+            "cores": 2.0,
+        },
+        "cpu_ms_per_completion": {"follower": 0.5, "worker": 2.5, "generator": 2.0, "database": 3.0, "watcher": 0.5},
+    }
+    freshness_report.add_derived(phase)
+    assert phase["cpu_share"]["others"] == 0.2
+    assert phase["capacity_per_s"] == {"worker_process": 400.0, "machine": 235.3}
+    assert phase["saturated"] is False
