@@ -229,9 +229,28 @@ def follow(
             if report:
                 report(cycle)
             if wait and not stop.is_set() and (cycles is None or total.cycles < cycles):
-                pause(wait)
+                _sleep_probing(wait, period, pause, stop, state.watermark)
     total.stopped = stop.is_set()
     return total
+
+
+def _sleep_probing(wait: float, period: float, pause: Callable[[float], Any], stop: threading.Event, watermark: int) -> None:
+    """
+    Sleep ``wait`` seconds in steps of one period; between steps, one indexed query for rows above ``watermark``.
+
+    A row found ends the sleep: a completion committed while the follower is idle waits one
+    period, not up to :data:`FOLLOW_IDLE_FACTOR` of them. A probe's database error is left to
+    the next cycle.
+    """
+    while wait > 0 and not stop.is_set():
+        step = min(period, wait) if period > 0 else wait
+        pause(step)
+        wait -= step
+        try:
+            if wait > 0 and StaleCompletion.objects.filter(resolved=False, id__gt=watermark).exists():
+                return
+        except DatabaseError:
+            pass
 
 
 @dataclass

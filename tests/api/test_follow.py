@@ -17,7 +17,8 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.management import CommandError, call_command
-from django.test.utils import override_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from completion_aggregator.batch import FOLLOW_RETRY_SECONDS, FollowSummary, follow
@@ -79,14 +80,42 @@ def test_follow_dispatches_new_work_each_cycle_and_sleeps_longer_when_idle():
     # Work (enrollment + completion rows of alex), idle, work (bo), idle, idle, idle, idle.
     assert [r.stale_rows for r in reports] == [3, 0, 1, 0, 0, 0, 0]
     # A period after work; idle cycles double it up to five periods; no sleep after the last cycle.
-    assert clock.slept == [2.0, 2.0, 2.0, 2.0, 4.0, 8.0]
-    assert [r.sleep for r in reports][-1] == 10.0
+    assert [r.sleep for r in reports] == [2.0, 2.0, 2.0, 2.0, 4.0, 8.0, 10.0]
+    # Slept in steps of one period (with a probe of the queue between steps).
+    assert clock.slept == [2.0] * 10
     # What earlier cycles dispatched is reported resolved (eager Celery ran the tasks).
     assert [r.resolved for r in reports] == [0, 3, 0, 1, 0, 0, 0]
     assert summary.resolved == 4 and summary.stale_rows == 4
     assert reports[0].oldest_age is not None and reports[1].oldest_age is None
     assert Aggregator.objects.get(user=bo, aggregation_name="course").earned == 1.0
     assert cache.get(LOCK) is None  # released
+
+
+def test_an_idle_follower_probes_the_queue_each_period_and_wakes_for_a_new_row():
+    course_key, leaves = build_course()
+    alex = learner("alex", course_key)
+    clock = Clock()
+    committed = {}
+    reports = []
+
+    with CaptureQueriesContext(connection) as queries:
+
+        def report(cycle):
+            reports.append((cycle, clock.monotonic(), len(queries.captured_queries)))
+            if cycle.cycle == 4:  # committed just after an idle cycle, as its long sleep starts
+                complete(alex, leaves[0])
+                committed["at"] = clock.monotonic()
+
+        follow(cycles=5, sleep=clock.sleep, clock=clock.monotonic, now=clock.now, report=report)
+    # Work (the enrollment's row), idle, idle, idle (its sleep is 4 periods), then the completion.
+    assert [cycle.stale_rows for cycle, _, _ in reports] == [1, 0, 0, 0, 1]
+    assert [cycle.sleep for cycle, _, _ in reports[:4]] == [2.0, 2.0, 4.0, 8.0]
+    assert reports[4][1] - committed["at"] == 2.0  # one period (2 s here), not the 8 s idle sleep
+    # Idle cycle 3 came after a one-period sleep, idle cycle 4 after a two-period sleep: the
+    # second cost one more query, the probe between its two periods.
+    after_one_period = reports[2][2] - reports[1][2]
+    after_two_periods = reports[3][2] - reports[2][2]
+    assert after_two_periods == after_one_period + 1
 
 
 def test_a_full_cycle_goes_straight_on_and_each_cycle_logs_the_oldest_row_age(caplog):
@@ -278,6 +307,25 @@ def test_a_cycle_that_meets_a_database_error_is_logged_and_the_next_one_goes_on(
     assert clock.slept == [2.0]  # one period before trying again
     assert reports[1].stale_rows == 2 and "cycle 1 failed" in caplog.text
     assert Aggregator.objects.get(user=alex, aggregation_name="course").earned == 1.0
+
+
+def test_a_probe_that_meets_a_database_error_sleeps_on_and_a_stop_ends_the_sleep(monkeypatch):
+    import threading
+
+    from django.db import OperationalError
+
+    from completion_aggregator import batch
+
+    def gone(**kwargs):
+        raise OperationalError("(2006, 'MySQL server has gone away')")
+
+    monkeypatch.setattr(StaleCompletion.objects, "filter", gone)
+    clock, stop = Clock(), threading.Event()
+    batch._sleep_probing(5.0, 2.0, clock.sleep, stop, watermark=0)
+    assert clock.slept == [2.0, 2.0, 1.0]  # the whole sleep, in periods; the errors left to the next cycle
+    clock.between = [None, None, None, stop.set]  # at the end of the fourth sleep
+    batch._sleep_probing(8.0, 2.0, clock.sleep, stop, watermark=0)
+    assert clock.slept[3:] == [2.0]  # stopped after the first step
 
 
 def test_single_run_options_are_refused_with_follow():
