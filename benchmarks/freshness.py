@@ -276,7 +276,7 @@ def _follow_load(args: argparse.Namespace, generators: procs.Generators, watcher
         if "loaded" in marks and (not watcher.pending or time.monotonic() >= deadline):
             marks["drained"] = cpu.snapshot(pids, time.monotonic())
             return sum(d[0] for d in done), max(d[1] for d in done), max(d[2] for d in done)
-        time.sleep(max(0.0, args.poll - (time.monotonic() - tick)))
+        time.sleep(max(0.0, watcher.interval(args.poll) - (time.monotonic() - tick)))
 
 
 def run_phase(
@@ -285,7 +285,7 @@ def run_phase(
     """One rate: load, then drain; returns the phase's figures (lags, CPU shares, tasks, cycles)."""
     count = args.count or max(1, math.ceil(rate * args.duration))
     offsets = {name: procs.log_size(log_dir / name) for name in ("worker.log", "follower.log")}
-    first_sample = len(watcher.samples)
+    first_sample, first_poll = len(watcher.samples), watcher.polls
     marks = {"start": cpu.snapshot(pids, time.monotonic())}
     start = time.time()
     generator.start_phase(rate, count, args.duration)
@@ -304,6 +304,9 @@ def run_phase(
         "cpu_ms_per_completion": {
             name: round(1000 * value / sent, 3) if sent else None for name, value in used.items()
         },
+        "watcher_mean_poll_interval_s": round(
+            (marks["drained"].wall - marks["start"].wall) / (watcher.polls - first_poll), 3
+        ),
         "worker_tasks": procs.task_figures(log_dir / "worker.log", offsets["worker.log"]),
         "follower_cycles": procs.cycle_figures(log_dir / "follower.log", offsets["follower.log"]),
     }
