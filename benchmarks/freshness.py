@@ -67,7 +67,7 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--warmup", {"type": float, "default": 5.0, "help": "seconds of each rate left out of the steady figures (5)"}),
     ("--poll", {"type": float, "default": 0.1, "help": "seconds between the watcher's polls (default 0.1)"}),
     ("--generators", {"type": int, "default": 2, "help": "load generator processes sharing each rate (default 2)"}),
-    ("--concurrency", {"type": int, "default": 1, "help": "worker processes: 1 is the solo pool, more prefork (1)"}),
+    ("--concurrency", {"type": int, "default": 2, "help": "worker processes: 1 is the solo pool, more prefork (2)"}),
     (
         "--cycle-seconds",
         {"type": float, "default": None, "help": "the follower's COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS"},

@@ -118,7 +118,7 @@ def test_bad_options_stop_with_a_message_not_a_traceback(argv, message, capsys):
 
 def test_the_default_options_are_the_issues_run():
     args = freshness.parse_args([])
-    assert (args.learners, args.rates, args.concurrency) == (10000, [50.0, 200.0, 500.0], 1)
+    assert (args.learners, args.rates, args.concurrency) == (10000, [50.0, 200.0, 500.0], 2)
 
 
 class _Picks:
