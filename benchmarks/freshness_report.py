@@ -124,15 +124,29 @@ def table(results: dict[str, Any]) -> list[str]:
 
 
 def verdict(results: dict[str, Any], target_rate: float = 200.0, target_p99: float = 5.0) -> str:
-    """One line: the issue's target (p99 ≤ 5 s at 200/s) met or not, and the first rate that saturated."""
+    """
+    One line: the issue's target (p99 ≤ 5 s at 200/s) met, missed or not measured (the load
+    generators did not reach the rate), and the first saturated rate with the reasons.
+    """
     parts = []
     for phase in results["phases"]:
         if phase["rate"] == target_rate:
             p99 = phase["lag"]["steady"]["p99"]
-            met = p99 is not None and p99 <= target_p99
-            parts.append(f"p99 at {target_rate:g}/s: {_fmt(p99)} s ({'meets' if met else 'misses'} ≤ {target_p99:g} s)")
-    saturated = [phase["rate"] for phase in results["phases"] if phase["saturated"]]
-    parts.append(f"saturated from {saturated[0]:g}/s" if saturated else "no rate saturated")
+            if "load below the rate" in phase["saturation"]:
+                parts.append(
+                    f"p99 at {target_rate:g}/s not measured: the generators reached {_fmt(phase['sent_per_s'])}/s "
+                    f"(p99 there {_fmt(p99)} s)"
+                )
+            else:
+                met = p99 is not None and p99 <= target_p99
+                parts.append(
+                    f"p99 at {target_rate:g}/s: {_fmt(p99)} s ({'meets' if met else 'misses'} ≤ {target_p99:g} s)"
+                )
+    first = next((phase for phase in results["phases"] if phase["saturation"]), None)
+    if first is None:
+        parts.append("no rate saturated")
+    else:
+        parts.append(f"saturated from {first['rate']:g}/s ({', '.join(first['saturation'])})")
     return "; ".join(parts)
 
 
@@ -157,16 +171,22 @@ def add_derived(phase: dict[str, Any]) -> None:
         "worker_process": round(1000 / worker, 1) if worker else None,
         "machine": round(share.get("cores", 0) * 1000 / total, 1) if total and share.get("cores") else None,
     }
-    phase["saturated"] = saturated(phase)
+    phase["saturation"] = saturation(phase)
+    phase["saturated"] = bool(phase["saturation"])
 
 
-def saturated(phase: dict[str, Any]) -> bool:
+def saturation(phase: dict[str, Any]) -> list[str]:
     """
-    Whether a phase's rate was more than the system could take: the generator fell below 95 %
-    of the rate, a steady completion was never seen within the drain bound, or the lag grew by
-    more than 0.1 s per second of run (a backlog building up).
+    Why a phase's rate was more than the run could take (empty: it was not): the generators
+    fell below 95 % of the rate (the load side), a steady completion was never seen within the
+    drain bound, or the lag grew by more than 0.1 s per second of load (a backlog building up).
     """
     steady = phase["lag"]["steady"]
-    behind = phase["sent_per_s"] < 0.95 * phase["rate"]
-    growing = steady["trend"] is not None and steady["trend"] > 0.1
-    return bool(behind or steady["unseen"] or growing)
+    reasons = []
+    if phase["sent_per_s"] < 0.95 * phase["rate"]:
+        reasons.append("load below the rate")
+    if steady["unseen"]:
+        reasons.append("completions unseen")
+    if steady["trend"] is not None and steady["trend"] > 0.1:
+        reasons.append("lag growing")
+    return reasons

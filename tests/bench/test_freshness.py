@@ -60,12 +60,40 @@ def test_lag_figures_leave_the_warm_up_out_of_the_steady_figures_and_count_the_u
 
 
 @pytest.mark.parametrize(
-    ("sent_per_s", "unseen", "trend", "saturated"),
-    [(200.0, 0, 0.01, False), (150.0, 0, 0.0, True), (200.0, 1, 0.0, True), (200.0, 0, 0.3, True)],
+    ("sent_per_s", "unseen", "trend", "reasons"),
+    [
+        (200.0, 0, 0.01, []),
+        (150.0, 0, 0.0, ["load below the rate"]),
+        (200.0, 1, 0.0, ["completions unseen"]),
+        (200.0, 0, 0.3, ["lag growing"]),
+    ],
 )
-def test_a_rate_is_saturated_when_the_load_lags_its_schedule_or_the_lag_grows(sent_per_s, unseen, trend, saturated):
+def test_a_rate_is_saturated_when_the_load_lags_its_schedule_or_the_lag_grows(sent_per_s, unseen, trend, reasons):
     phase = {"rate": 200.0, "sent_per_s": sent_per_s, "lag": {"steady": {"unseen": unseen, "trend": trend}}}
-    assert freshness_report.saturated(phase) is saturated
+    assert freshness_report.saturation(phase) == reasons
+
+
+def _phase(rate, sent_per_s, p99, trend=0.0):
+    phase = {
+        "rate": rate,
+        "sent_per_s": sent_per_s,
+        "lag": {"steady": {"unseen": 0, "trend": trend, "p99": p99}},
+        "cpu_share": {"machine": 1.0, "cores": 2.0},
+        "cpu_ms_per_completion": {"worker": 2.0},
+    }
+    freshness_report.add_derived(phase)
+    return phase
+
+
+def test_the_verdict_says_when_the_target_rate_was_not_reached():
+    met = {"phases": [_phase(50.0, 50.0, 1.8), _phase(200.0, 199.0, 4.2), _phase(500.0, 300.0, 9.0, trend=0.5)]}
+    assert freshness_report.verdict(met) == (
+        "p99 at 200/s: 4.20 s (meets ≤ 5 s); saturated from 500/s (load below the rate, lag growing)"
+    )
+    missed = {"phases": [_phase(200.0, 200.0, 7.5)]}
+    assert freshness_report.verdict(missed) == "p99 at 200/s: 7.50 s (misses ≤ 5 s); no rate saturated"
+    short = {"phases": [_phase(200.0, 120.0, 4.6)]}
+    assert freshness_report.verdict(short).startswith("p99 at 200/s not measured: the generators reached 120/s")
 
 
 def test_the_watcher_sees_each_completion_when_the_course_row_counts_it():
@@ -211,7 +239,7 @@ def test_other_users_share_and_the_capacity_estimates_come_from_cpu_time():
     freshness_report.add_derived(phase)
     assert phase["cpu_share"]["others"] == 0.2
     assert phase["capacity_per_s"] == {"worker_process": 400.0, "machine": 235.3}
-    assert phase["saturated"] is False
+    assert phase["saturated"] is False and phase["saturation"] == []
 
 
 def test_a_long_poll_spaces_the_next_ones_out():
