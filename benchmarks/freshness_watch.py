@@ -27,15 +27,17 @@ the row, before its commit). For each completion two times are kept:
 from __future__ import annotations
 
 import calendar
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 POLL_CHUNK = 1000  # user ids per poll statement
-#: The watcher waits at least this many times its last poll's duration between polls: at most
-#: about a tenth of its time (and of the database's, for it) goes to polling, even when a
-#: backlog of thousands of learners makes each poll long. The lag's resolution then stays a
-#: small fraction of the lag.
+#: The watcher waits at least this many times its last poll's CPU time between polls: at most
+#: about a tenth of a core (and a like share of the database's time) goes to polling, even
+#: when a backlog of thousands of learners makes each poll long. The lag's resolution then
+#: stays a small fraction of the lag. CPU time, not wall time: on a busy machine a poll's
+#: wall time grows with the wait for a core, which polling less often would not reduce.
 DUTY_FACTOR = 10
 
 
@@ -87,11 +89,11 @@ class Watcher:
     samples: list[Sample] = field(default_factory=list)
     polls: int = 0
     poll_seconds: float = 0.0  # time spent in poll statements
-    last_poll_seconds: float = 0.0
+    last_poll_cpu_seconds: float = 0.0
 
     def interval(self, shortest: float) -> float:
-        """Seconds from one poll's start to the next: ``shortest``, or :data:`DUTY_FACTOR` × the last one's duration."""
-        return max(shortest, DUTY_FACTOR * self.last_poll_seconds)
+        """Seconds from one poll's start to the next: ``shortest``, or :data:`DUTY_FACTOR` × the last one's CPU time."""
+        return max(shortest, DUTY_FACTOR * self.last_poll_cpu_seconds)
 
     def record(self, user_id: int, k: int, commit: float) -> Sample:
         """A completion was committed (reported by the generator)."""
@@ -121,7 +123,7 @@ class Watcher:
         """One poll of every pending learner's course row (``clock``: ``time.time``); returns completions newly seen."""
         users = list(self.pending)
         found = 0
-        started = clock()
+        cpu_started = time.process_time()
         for start in range(0, len(users), POLL_CHUNK):
             chunk = users[start : start + POLL_CHUNK]
             seen = clock()
@@ -131,7 +133,7 @@ class Watcher:
             self.poll_seconds += clock() - seen
             found += self.apply(rows, seen)
         self.polls += 1
-        self.last_poll_seconds = clock() - started
+        self.last_poll_cpu_seconds = time.process_time() - cpu_started
         return found
 
     @property

@@ -245,5 +245,5 @@ def test_other_users_share_and_the_capacity_estimates_come_from_cpu_time():
 def test_a_long_poll_spaces_the_next_ones_out():
     watcher = Watcher("course-v1:A+B+C", base={})
     assert watcher.interval(0.1) == 0.1
-    watcher.last_poll_seconds = 0.05  # a backlog: the poll read thousands of rows
+    watcher.last_poll_cpu_seconds = 0.05  # a backlog: the poll read thousands of rows
     assert watcher.interval(0.1) == 0.5
