@@ -120,8 +120,9 @@ class CourseTotal(models.Model):
     """
     A course's running statistics totals: their lock row, state and learner count.
 
-    Every write of the course's Aggregator rows, enrollment sync and rebuild locks this row
-    (``SELECT … FOR UPDATE``) before it reads or changes the totals, so they serialise.
+    Every write of the course's Aggregator rows locks this row in share mode, every enrollment
+    sync, user deletion and rebuild exclusively (``SELECT … FOR UPDATE``), before reading or
+    changing the totals: writers run side by side, the others one at a time and alone.
     ``built`` null: the totals are not kept yet (the statistics compute from the rows).
     ``learners``: how many ``CountedLearner`` rows the course has.
     """
@@ -141,13 +142,17 @@ class CourseTotal(models.Model):
 
 class BlockTotal(models.Model):
     """
-    The sums of the counted learners' Aggregator rows of one block (see ``CountedLearner``).
+    A share of the sums of the counted learners' Aggregator rows of one block (see ``CountedLearner``).
 
     ``learners`` is how many such rows there are, ``completed`` how many have percent >= 1.
+    A block's totals are the sums over its ``shard`` rows: writers of one course add their
+    changes to different shards, so they do not wait for each other
+    (docs/decisions/0020-parallel-writers-of-one-course.rst).
     """
 
     id = models.AutoField(primary_key=True)
     course_key = CourseKeyField(max_length=255)
+    shard = models.PositiveSmallIntegerField(default=0)
     aggregation_name = models.CharField(max_length=255)
     block_key = UsageKeyField(max_length=255)
     learners = models.IntegerField(default=0)
@@ -158,10 +163,10 @@ class BlockTotal(models.Model):
 
     class Meta:
         app_label = "completion_aggregator"
-        unique_together = [("course_key", "aggregation_name", "block_key")]
+        unique_together = [("course_key", "shard", "aggregation_name", "block_key")]
 
     def __str__(self) -> str:
-        return f"BlockTotal({self.block_key}, learners={self.learners}, earned={self.earned})"
+        return f"BlockTotal({self.block_key} #{self.shard}, learners={self.learners}, earned={self.earned})"
 
 
 class CountedLearner(models.Model):

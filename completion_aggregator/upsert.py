@@ -13,6 +13,11 @@ adapted datetimes), so no model instance is built and no field converts a value 
 * Any other backend: ``bulk_create(update_conflicts=True)`` with model instances (the
   fallback; :meth:`Upsert.db_value` then hands back the Python values unchanged).
 
+With ``increment=True`` a conflicting row adds the new values to its own instead
+(``c = c + VALUES(c)``, ``c = new.c`` → ``c = c + new.c``, ``c = table.c + EXCLUDED.c``; the
+fallback updates row by row with ``F(c) + value``): the running totals' writers add their
+changes in one statement without reading the rows first (ADR 0020).
+
 Statements hold at most ``batch_size`` rows (and no more parameters than the backend takes:
 ``connection.ops.bulk_batch_size``), so a write sends as many statements as the
 ``bulk_create`` it replaces.
@@ -35,7 +40,8 @@ class Upsert:
 
     ``unique_fields``: the conflict target (PostgreSQL, SQLite and the fallback; MariaDB/MySQL
     resolve any unique key). ``update_fields``: the columns a conflicting row takes from the
-    new one (the others, e.g. ``created``, are kept).
+    new one (the others, e.g. ``created``, are kept); with ``increment`` it adds the new
+    values to them instead (numeric columns only).
     """
 
     def __init__(
@@ -46,6 +52,7 @@ class Upsert:
         update_fields: Sequence[str],
         using: str = DEFAULT_DB_ALIAS,
         batch_size: int = 1000,
+        increment: bool = False,
     ) -> None:
         self.model = model
         self.fields = tuple(fields)
@@ -53,6 +60,7 @@ class Upsert:
         self.update_fields = tuple(update_fields)
         self.using = using
         self.batch_size = batch_size
+        self.increment = increment
         self.connection = connections[using]
         self.native = self.connection.vendor in NATIVE_VENDORS
         opts = model._meta
@@ -101,16 +109,19 @@ class Upsert:
         values = ", ".join([placeholders] * count)
         update = [quote(self._column(name)) for name in self.update_fields]
         vendor = self.connection.vendor
+        add = "{old} + " if self.increment else ""
         if vendor == "mysql":
             mysql: Any = self.connection  # django.db.backends.mysql's DatabaseWrapper
             if mysql.mysql_is_mariadb or mysql.mysql_version < (8, 0, 19):
-                assignments = ", ".join(f"{column} = VALUES({column})" for column in update)
+                assignments = ", ".join(f"{column} = {add.format(old=column)}VALUES({column})" for column in update)
                 return f"INSERT INTO {table} ({columns}) VALUES {values} ON DUPLICATE KEY UPDATE {assignments}"
-            assignments = ", ".join(f"{column} = new.{column}" for column in update)
+            assignments = ", ".join(f"{column} = {add.format(old=column)}new.{column}" for column in update)
             return f"INSERT INTO {table} ({columns}) VALUES {values} AS new ON DUPLICATE KEY UPDATE {assignments}"
         if vendor in ("postgresql", "sqlite"):
             target = ", ".join(quote(self._column(name)) for name in self.unique_fields)
-            assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in update)
+            assignments = ", ".join(
+                f"{column} = {add.format(old=f'{table}.{column}')}EXCLUDED.{column}" for column in update
+            )
             return f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT({target}) DO UPDATE SET {assignments}"
         raise NotImplementedError(f"no upsert SQL for {vendor}")
 
@@ -138,6 +149,8 @@ class Upsert:
 
     def _fallback(self, rows: Sequence[tuple]) -> int:
         """``bulk_create(update_conflicts=True)`` for backends without SQL here."""
+        if self.increment:
+            return self._fallback_increment(rows)
         kwargs: dict[str, Any] = {
             "update_conflicts": True,
             "update_fields": list(self.update_fields),
@@ -148,3 +161,26 @@ class Upsert:
         objects = [self.model(**dict(zip(self.fields, row, strict=True))) for row in rows]
         self.model._default_manager.db_manager(self.using).bulk_create(objects, **kwargs)
         return -(-len(rows) // self.batch_size)
+
+    def _fallback_increment(self, rows: Sequence[tuple]) -> int:
+        """Add each row to its stored row (``UPDATE … SET c = c + %s``), or insert it; returns the statements sent."""
+        from django.db import IntegrityError, transaction
+        from django.db.models import F
+
+        manager = self.model._default_manager.db_manager(self.using)
+        sent = 0
+        for row in rows:
+            values = dict(zip(self.fields, row, strict=True))
+            key = {name: values[name] for name in self.unique_fields}
+            added = {name: F(name) + values[name] for name in self.update_fields}
+            sent += 1
+            if manager.filter(**key).update(**added):
+                continue
+            try:
+                with transaction.atomic(using=self.using):
+                    manager.create(**values)
+                sent += 1
+            except IntegrityError:  # inserted meanwhile by another writer: add to it
+                manager.filter(**key).update(**added)
+                sent += 2
+        return sent

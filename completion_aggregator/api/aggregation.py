@@ -27,11 +27,12 @@ from ..engine import CourseGraphError, aggregate, aggregate_changed
 from ..events import build_events, emit_after_commit, tracked_types
 from ..models import Aggregator, StaleCompletion
 from ..upsert import Upsert
+from .course_lock import ensure_course, lock_course, shard_for
 from .graphs import graph_for
 from .keys import as_course_key
 from .queue import lock_stale_rows
 from .rows import VALUE_FIELDS, raw_block_key
-from .totals import ensure_course, lock_course, record_changes
+from .totals import record_changes
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,11 @@ def aggregate_learners(
        order (:func:`~completion_aggregator.api.queue.lock_stale_rows`: record locks only, so
        the LMS can keep inserting new stale rows);
     2. completions and stored rows are read and the aggregates computed; if any row changes,
-       the course's ``CourseTotal`` row is locked (:func:`~completion_aggregator.api.totals.lock_course`);
-    3. the changed Aggregator rows are written and the statistics' totals updated under that lock;
+       the course's ``CourseTotal`` row is locked in share mode
+       (:func:`~completion_aggregator.api.course_lock.lock_course`): other chunks of the course
+       hold it at the same time; an enrollment sync, a user's deletion or a rebuild waits;
+    3. the changed Aggregator rows are written and the changes added to the statistics' totals,
+       in the chunk's own shard (:func:`~completion_aggregator.api.course_lock.shard_for`);
     4. exactly the locked ids are resolved.
 
     Concurrent runs for one enrollment coalesce: they lock the same stale rows, so the later
@@ -98,7 +102,7 @@ def aggregate_learners(
     )
     if not candidates:
         return result
-    ensure_course(course_key)  # the statistics' lock row, outside the transaction (api/totals.py)
+    ensure_course(course_key)  # the statistics' lock row, outside the transaction (api/course_lock.py)
     with transaction.atomic():
         _store(course_key, candidates, result)
     return result
@@ -234,13 +238,15 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
 
     changes = [*result.changed, *deleted]
     if changes:
-        # Lock order, step 2: the course's lock row before any Aggregator or totals row, so that
-        # every writer of the course's rows (other chunks, a user's deletion, a rebuild) queues here.
-        course = lock_course(course_key, create=True)
+        # Lock order, step 2: the course's lock row before any Aggregator or totals row. Shared:
+        # other chunks of the course go on writing; a user's deletion, a sync or a rebuild
+        # (exclusive) waits for this commit, and this chunk waits for theirs (ADR 0020).
+        course = lock_course(course_key, create=True, shared=True)
         _write_prepared(to_write, known_upsert, new_upsert)
         for start in range(0, len(to_delete), _ID_CHUNK):
             Aggregator.objects.filter(id__in=sorted(to_delete[start : start + _ID_CHUNK])).delete()
-        record_changes(course_key, changes, course=course)  # the statistics' totals, same transaction
+        # The statistics' totals, same transaction, in this chunk's shard.
+        record_changes(course_key, changes, course=course, shard=shard_for(user_ids))
     _resolve(stale_ids)
     result.rows_written = len(to_write)
     result.rows_deleted = len(to_delete)

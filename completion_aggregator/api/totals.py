@@ -9,21 +9,27 @@ whatever the enrollment. Three tables hold them:
   whether the totals are built, and it holds the number of counted learners.
 * ``CountedLearner``: the learners whose rows the totals hold. These are the learners whose
   enrollment was active when last synced.
-* ``BlockTotal``: per (aggregation name, block), how many of those rows there are and the
-  sums of their earned, possible and percent, plus how many are complete.
+* ``BlockTotal``: per (aggregation name, block) and shard, how many of those rows there are
+  and the sums of their earned, possible and percent, plus how many are complete. A block's
+  totals are the sums over its shards (ADR 0020).
 
-Every writer works inside one transaction. It locks the course's ``CourseTotal`` row
-(``SELECT … FOR UPDATE``) before it reads the learners or the totals, and it changes them
-only while it holds that lock. Every writer takes its locks in one order
+Every writer works inside one transaction. It locks the course's ``CourseTotal`` row before
+it reads the learners or the totals, and it changes them only while it holds that lock: the
+aggregation write path in share mode, so that chunks of one course write side by side, each
+adding its changes to its own shard; the others (sync, user deletion, rebuild) exclusively
+(:mod:`completion_aggregator.api.course_lock`). Every writer takes its locks in one order
 (docs/decisions/0014-one-lock-order.rst), so that no two of them can wait for each other:
 
 1. ``StaleCompletion`` rows, through the primary key only and in id order
    (:func:`completion_aggregator.api.queue.lock_stale_rows`): the aggregation of a chunk, a
    user's deletion (that user's rows in every course);
 2. ``CourseTotal`` rows (:func:`lock_course`), one course, or several in course-key order (a
-   user's deletion);
+   user's deletion); shared by the aggregation, exclusive for the others;
 3. under the course lock only, the course's ``Aggregator``, ``CountedLearner`` and
-   ``BlockTotal`` rows, in any order: whoever holds the course lock is the only writer of them.
+   ``BlockTotal`` rows. Under the exclusive lock its holder is their only writer. Under the
+   shared lock each writer writes only its own learners' ``Aggregator`` rows, reads (never
+   changes) ``CountedLearner`` and adds to its own shard's ``BlockTotal`` rows in one
+   statement, in key order: writers on one shard queue there, never in a cycle.
 
 The writers:
 
@@ -44,7 +50,6 @@ Until a course is built, the statistics are computed from the rows
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,14 +57,16 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey, UsageKey
+from opaque_keys.edx.keys import CourseKey
 
 from ..adapters import get_adapter
 from ..data import AggregateData
 from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
+from ..upsert import Upsert
+from .course_lock import lock_course
 from .rows import read_rows, stored_string
 
 log = logging.getLogger(__name__)
@@ -106,36 +113,7 @@ class CountedTotalsData:
     first_learner: AbstractBaseUser | None = None
 
 
-#: Block keys parsed once per process (the key field re-parses every string it saves).
-_usage_key = functools.lru_cache(maxsize=16384)(UsageKey.from_string)
-
-
-# Locking and applying ------------------------------------------------------------------------
-
-
-def lock_course(course_key: CourseKey, create: bool) -> CourseTotal | None:
-    """
-    Lock the course's ``CourseTotal`` row for the rest of the transaction; None if absent.
-
-    ``create``: insert an unbuilt row first when there is none. Later writers then queue behind
-    it, and so does a rebuild. Call this inside ``transaction.atomic()``, before any other
-    read, so that on MariaDB/MySQL the transaction's snapshot starts after the lock.
-    """
-    row = CourseTotal.objects.select_for_update().filter(course_key=course_key).first()
-    if row is None and create:
-        CourseTotal.objects.bulk_create([CourseTotal(course_key=course_key)], ignore_conflicts=True)
-        row = CourseTotal.objects.select_for_update().get(course_key=course_key)
-    return row
-
-
-def ensure_course(course_key: CourseKey) -> None:
-    """
-    Make sure the course has its ``CourseTotal`` row; call it *before* opening the writing transaction.
-
-    Created in its own short transaction: two transactions that each found the row missing
-    and inserted it under ``SELECT … FOR UPDATE`` would deadlock on MariaDB's gap locks.
-    """
-    CourseTotal.objects.get_or_create(course_key=course_key)
+# Applying ----------------------------------------------------------------------------------
 
 
 def add_value(deltas: Deltas, name: str, block_key: str, value: AggregateData, sign: int) -> None:
@@ -148,37 +126,29 @@ def add_value(deltas: Deltas, name: str, block_key: str, value: AggregateData, s
     delta[4] += sign if value.percent >= 1.0 else 0
 
 
-def apply_deltas(course_key: CourseKey, deltas: Deltas) -> None:
-    """
-    Add ``deltas`` to the course's block totals. The caller holds the course lock.
+#: The columns of a BlockTotal row as :func:`apply_deltas` writes it.
+TOTAL_FIELDS = ("course_key", "shard", "aggregation_name", "block_key", *SUM_FIELDS)
 
-    Two statements: the totals read with a locking read (the current values), then one upsert
-    of the new sums keyed by (course, aggregation name, block). Blocks without a total yet are
-    inserted by the same statement. No other transaction can insert one meanwhile, because
-    every writer holds the course lock. ``bulk_update`` was measured at 0.13 s a chunk for 85
-    blocks (its CASE expressions); the upsert costs a few milliseconds.
+
+def apply_deltas(course_key: CourseKey, deltas: Deltas, shard: int = 0) -> None:
+    """
+    Add ``deltas`` to the course's block totals in ``shard``. The caller holds the course lock.
+
+    One statement per 900 blocks, in (aggregation name, block) order: an upsert that adds each
+    delta to the shard's stored row or inserts it (``Upsert(increment=True)``), so nothing is
+    read first and writers sharing the shard lock its rows in one order. Under the shared
+    course lock, writers on other shards touch none of these rows (ADR 0020).
+
+    Raises:
+        django.db.DatabaseError: on database failure (the caller's transaction rolls back).
     """
     deltas = {key: delta for key, delta in deltas.items() if any(delta)}
     if not deltas:
         return
-    names = sorted({name for name, _key in deltas})
-    current: dict[tuple[str, str], list[Any]] = {}
-    for name, key, *sums in (  # every block of these names: a few dozen rows, no key to parse
-        BlockTotal.objects.select_for_update()
-        .filter(course_key=course_key, aggregation_name__in=names)
-        .annotate(raw_key=stored_string("block_key"))
-        .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
-    ):
-        current[(name, str(key))] = sums
-    rows = []
-    for (name, key), delta in sorted(deltas.items()):
-        have = current.get((name, key), [0, 0.0, 0.0, 0.0, 0])
-        sums = {column: old + amount for column, old, amount in zip(SUM_FIELDS, have, delta, strict=True)}
-        rows.append(BlockTotal(course_key=course_key, aggregation_name=name, block_key=_usage_key(key), **sums))
-    upsert: dict[str, Any] = {"update_conflicts": True, "update_fields": list(SUM_FIELDS), "batch_size": ID_BATCH}
-    if connection.features.supports_update_conflicts_with_target:
-        upsert["unique_fields"] = ["course_key", "aggregation_name", "block_key"]
-    BlockTotal.objects.bulk_create(rows, **upsert)
+    upsert = Upsert(BlockTotal, TOTAL_FIELDS, TOTAL_FIELDS[:4], SUM_FIELDS, batch_size=ID_BATCH, increment=True)
+    course_db = upsert.db_value("course_key")(course_key)
+    block_db = upsert.db_value("block_key")
+    upsert.write([(course_db, shard, name, block_db(key), *delta) for (name, key), delta in sorted(deltas.items())])
 
 
 def _members(course_key: CourseKey, user_ids: Iterable[int], lock: bool) -> set[int]:
@@ -211,15 +181,18 @@ def record_changes(
     course_key: CourseKey,
     changes: Sequence[tuple[int, AggregateData | None, AggregateData | None]],
     course: CourseTotal | None = None,
+    shard: int = 0,
 ) -> None:
     """
     Keep the totals in step with rows just written or deleted, inside the writing transaction.
 
     ``changes``: ``(user id, new value or None if deleted, old value or None if inserted)``. Rows
-    of learners who are not counted change nothing. The course lock is taken even while the
-    totals are unbuilt, so that a rebuild waits for this transaction and sees its rows.
-    ``course``: the course's row when the caller already holds its lock (the write path takes
-    it before writing the Aggregator rows: the lock order in this module's docstring).
+    of learners who are not counted change nothing. The course lock (shared) is taken even
+    while the totals are unbuilt, so that a rebuild waits for this transaction and sees its
+    rows. ``course``: the course's row when the caller already holds its lock (the write path
+    takes it before writing the Aggregator rows: the lock order in this module's docstring).
+    ``shard``: the block-totals shard the changes are added to
+    (:func:`~completion_aggregator.api.course_lock.shard_for` of the chunk's learners).
 
     Raises:
         django.db.DatabaseError: on database failure (the caller's transaction rolls back).
@@ -227,7 +200,7 @@ def record_changes(
     if not changes:
         return
     if course is None:
-        course = lock_course(course_key, create=True)
+        course = lock_course(course_key, create=True, shared=True)
     if course is None or course.built is None:
         _build_after_commit(course_key)
         return
@@ -241,7 +214,7 @@ def record_changes(
         if new is not None:
             # An update keeps the stored row's aggregation name: count the new value under it.
             add_value(deltas, old.block_type if old is not None else new.block_type, new.block_key, new, 1)
-    apply_deltas(course_key, deltas)
+    apply_deltas(course_key, deltas, shard)
 
 
 def _build_after_commit(course_key: CourseKey) -> None:
@@ -327,9 +300,9 @@ def rebuild(course_key: CourseKey) -> CourseTotal:
     """
     Build the course's totals again from its active enrollments and stored rows; returns the course row.
 
-    This runs in one transaction and holds the course lock. Writers wait for it, and it waits for
-    them; it reads the rows once. It costs time in proportion to the enrollment (MariaDB, 10,000
-    learners: about a second).
+    This runs in one transaction and holds the course lock (exclusive). Writers wait for it, and
+    it waits for them; it reads the rows once and writes the totals into shard 0. It costs time
+    in proportion to the enrollment (MariaDB, 10,000 learners: about a second).
 
     Raises:
         django.db.DatabaseError: on database failure (the previous totals are kept).
@@ -371,6 +344,26 @@ def fresh_totals(course_key: CourseKey) -> tuple[list[int], Deltas]:
     return ids, deltas
 
 
+def kept_totals(course_key: CourseKey, names: Iterable[str] | None = None) -> Deltas:
+    """
+    The kept totals per (aggregation name, block key), summed over their shards (one query).
+
+    ``names``: only these aggregation names (None: all). Each value is in ``SUM_FIELDS`` order.
+    """
+    query = BlockTotal.objects.filter(course_key=course_key)
+    if names is not None:
+        query = query.filter(aggregation_name__in=sorted(set(names)))
+    sums = {f"sum_{column}": Sum(column) for column in SUM_FIELDS}
+    return {
+        (name, str(key)): list(values)
+        for name, key, *values in query.annotate(raw_key=stored_string("block_key"))
+        .values("aggregation_name", "raw_key")
+        .annotate(**sums)
+        .values_list("aggregation_name", "raw_key", *sums)
+        .order_by()
+    }
+
+
 def check(course_key: CourseKey) -> list[str]:
     """
     How the course's kept totals differ from totals read afresh (empty: they agree, or are unbuilt).
@@ -389,13 +382,7 @@ def check(course_key: CourseKey) -> list[str]:
     members = CountedLearner.objects.filter(course_key=course_key).count()
     if members != course.learners:
         problems.append(f"{course_key}: {members} counted learner rows, the course row says {course.learners}")
-    kept: Deltas = {}
-    for name, key, *sums in (
-        BlockTotal.objects.filter(course_key=course_key)
-        .annotate(raw_key=stored_string("block_key"))
-        .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
-    ):
-        kept[(name, str(key))] = list(sums)
+    kept = kept_totals(course_key)
     for block in sorted(set(kept) | set(fresh)):
         mine = kept.get(block, [0, 0.0, 0.0, 0.0, 0])
         right = fresh.get(block, [0, 0.0, 0.0, 0.0, 0])
@@ -431,13 +418,9 @@ def counted_totals(
         if learners is None:
             return None
         blocks: dict[str, dict[str, Any]] = {}
-        for name, key, rows, earned, possible, percent, completed in (
-            BlockTotal.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
-            .annotate(raw_key=stored_string("block_key"))
-            .values_list("aggregation_name", "raw_key", *SUM_FIELDS)
-        ):
+        for (name, key), (rows, earned, possible, percent, completed) in kept_totals(course_key, names).items():
             if rows:
-                blocks[str(key)] = {
+                blocks[key] = {
                     "name": name,
                     "rows": rows,
                     "earned": earned,

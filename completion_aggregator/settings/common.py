@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE": 10000,
     # Learners per aggregation task (one graph load and one completions query per chunk).
     "COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE": 200,
+    # Rows per block of the statistics' running totals that writers of one course add to: chunks
+    # running at once use different ones, so they do not wait for each other (ADR 0020; 1 to 256).
+    "COMPLETION_AGGREGATOR_TOTALS_SHARDS": 8,
     # More changed blocks than this for one learner means a full recompute of that learner.
     "COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS": 50,
     # Upper bound on the REST ``page_size`` parameter.

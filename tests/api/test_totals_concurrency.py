@@ -39,7 +39,8 @@ pytestmark = [
 
 
 def _locked_course(sql: str) -> bool:
-    return "`COMPLETION_AGGREGATOR_COURSETOTAL`" in sql and sql.endswith("FOR UPDATE")
+    """The write path's course lock: shared (ADR 0020), which the sync's exclusive lock waits for."""
+    return "`COMPLETION_AGGREGATOR_COURSETOTAL`" in sql and sql.endswith("LOCK IN SHARE MODE")
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True)
