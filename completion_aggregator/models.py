@@ -2,8 +2,9 @@
 The tables of the app.
 
 ``Aggregator``, ``StaleCompletion`` and ``CacheGroupInvalidation`` keep the names and columns of
-openedx-completion-aggregator's tables; ``CourseTotal``, ``BlockTotal`` and ``CountedLearner``
-are ours (the statistics' running totals, docs/decisions/0009-statistics-from-running-totals.rst).
+openedx-completion-aggregator's tables; ``CourseTotal``, ``BlockTotal``, ``TotalShard`` and
+``CountedLearner`` are ours (the statistics' running totals,
+docs/decisions/0009-statistics-from-running-totals.rst and 0020-parallel-writers-of-one-course.rst).
 
 Models stay thin: reads and writes go through :mod:`completion_aggregator.api`.
 """
@@ -132,6 +133,7 @@ class CourseTotal(models.Model):
     learners = models.IntegerField(default=0)
     built = models.DateTimeField(null=True, blank=True)
     modified = models.DateTimeField(auto_now=True)
+    shards = models.PositiveSmallIntegerField(default=0)  # how many TotalShard rows the course has
 
     class Meta:
         app_label = "completion_aggregator"
@@ -167,6 +169,27 @@ class BlockTotal(models.Model):
 
     def __str__(self) -> str:
         return f"BlockTotal({self.block_key} #{self.shard}, learners={self.learners}, earned={self.earned})"
+
+
+class TotalShard(models.Model):
+    """
+    One shard of a course's block totals, to claim: a writer locks one for its transaction.
+
+    The aggregation write path locks one of these rows (``SELECT … FOR UPDATE SKIP LOCKED``)
+    before adding to the ``BlockTotal`` rows of that ``shard``, so that no two writers add to
+    the same shard at once (docs/decisions/0020-parallel-writers-of-one-course.rst).
+    """
+
+    id = models.AutoField(primary_key=True)
+    course_key = CourseKeyField(max_length=255)
+    shard = models.PositiveSmallIntegerField()
+
+    class Meta:
+        app_label = "completion_aggregator"
+        unique_together = [("course_key", "shard")]
+
+    def __str__(self) -> str:
+        return f"TotalShard({self.course_key} #{self.shard})"
 
 
 class CountedLearner(models.Model):

@@ -28,8 +28,9 @@ adding its changes to its own shard; the others (sync, user deletion, rebuild) e
 3. under the course lock only, the course's ``Aggregator``, ``CountedLearner`` and
    ``BlockTotal`` rows. Under the exclusive lock its holder is their only writer. Under the
    shared lock each writer writes only its own learners' ``Aggregator`` rows, reads (never
-   changes) ``CountedLearner`` and adds to its own shard's ``BlockTotal`` rows in one
-   statement, in key order: writers on one shard queue there, never in a cycle.
+   changes) ``CountedLearner``, then claims one ``TotalShard`` row (``SKIP LOCKED``) and adds
+   to that shard's ``BlockTotal`` rows in one statement: no two writers add to one shard at
+   once.
 
 The writers:
 
@@ -66,7 +67,7 @@ from ..adapters import get_adapter
 from ..data import AggregateData
 from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
 from ..upsert import Upsert
-from .course_lock import lock_course
+from .course_lock import claim_shard, lock_course
 from .rows import read_rows, stored_string
 
 log = logging.getLogger(__name__)
@@ -132,12 +133,13 @@ TOTAL_FIELDS = ("course_key", "shard", "aggregation_name", "block_key", *SUM_FIE
 
 def apply_deltas(course_key: CourseKey, deltas: Deltas, shard: int = 0) -> None:
     """
-    Add ``deltas`` to the course's block totals in ``shard``. The caller holds the course lock.
+    Add ``deltas`` to the course's block totals in ``shard``.
 
-    One statement per 900 blocks, in (aggregation name, block) order: an upsert that adds each
-    delta to the shard's stored row or inserts it (``Upsert(increment=True)``), so nothing is
-    read first and writers sharing the shard lock its rows in one order. Under the shared
-    course lock, writers on other shards touch none of these rows (ADR 0020).
+    The caller holds the course lock exclusively, or in share mode with ``shard`` claimed
+    (:func:`~completion_aggregator.api.course_lock.claim_shard`): nobody else adds to these
+    rows meanwhile (ADR 0020). One statement per 900 blocks, in (aggregation name, block)
+    order: an upsert that adds each delta to the shard's stored row or inserts it
+    (``Upsert(increment=True)``), so nothing is read first.
 
     Raises:
         django.db.DatabaseError: on database failure (the caller's transaction rolls back).
@@ -191,8 +193,10 @@ def record_changes(
     while the totals are unbuilt, so that a rebuild waits for this transaction and sees its
     rows. ``course``: the course's row when the caller already holds its lock (the write path
     takes it before writing the Aggregator rows: the lock order in this module's docstring).
-    ``shard``: the block-totals shard the changes are added to
-    (:func:`~completion_aggregator.api.course_lock.shard_for` of the chunk's learners).
+    ``shard``: the preferred block-totals shard
+    (:func:`~completion_aggregator.api.course_lock.shard_for` of the chunk's learners); the
+    changes go to the shard this transaction claims
+    (:func:`~completion_aggregator.api.course_lock.claim_shard`), which it alone adds to.
 
     Raises:
         django.db.DatabaseError: on database failure (the caller's transaction rolls back).
@@ -214,7 +218,8 @@ def record_changes(
         if new is not None:
             # An update keeps the stored row's aggregation name: count the new value under it.
             add_value(deltas, old.block_type if old is not None else new.block_type, new.block_key, new, 1)
-    apply_deltas(course_key, deltas, shard)
+    if any(any(delta) for delta in deltas.values()):
+        apply_deltas(course_key, deltas, claim_shard(course_key, shard))
 
 
 def _build_after_commit(course_key: CourseKey) -> None:

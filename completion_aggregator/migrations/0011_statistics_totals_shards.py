@@ -1,11 +1,14 @@
 """
 Block totals in shards (ADR 0020): writers of one course add their changes to different rows.
 
-Forwards: every existing total becomes shard 0 (the column's default). Backwards: the shards
+``BlockTotal.shard`` (part of its unique key), ``TotalShard`` (the rows writers claim) and
+``CourseTotal.shards`` (how many a course has). Forwards: every existing total becomes shard 0
+(the column's default); the claim rows are created by the first write. Backwards: the shards
 of each block are summed into shard 0 before the old unique key comes back, so no total is
-lost (the sums are kept; the shard rows become one row per block).
+lost (the sums are kept; the shard rows become one row per block); the claim rows go.
 """
 
+import opaque_keys.edx.django.models
 from django.db import migrations, models
 from django.db.models import Sum
 
@@ -47,4 +50,20 @@ class Migration(migrations.Migration):
             unique_together={("course_key", "shard", "aggregation_name", "block_key")},
         ),
         migrations.RunPython(migrations.RunPython.noop, fold_shards, elidable=False),
+        migrations.AddField(
+            model_name="coursetotal",
+            name="shards",
+            field=models.PositiveSmallIntegerField(default=0),
+        ),
+        migrations.CreateModel(
+            name="TotalShard",
+            fields=[
+                ("id", models.AutoField(primary_key=True, serialize=False)),
+                ("course_key", opaque_keys.edx.django.models.CourseKeyField(max_length=255)),
+                ("shard", models.PositiveSmallIntegerField()),
+            ],
+            options={
+                "unique_together": {("course_key", "shard")},
+            },
+        ),
     ]

@@ -21,8 +21,9 @@ from django.test.utils import override_settings
 
 from completion_aggregator import api
 from completion_aggregator.api import totals
+from completion_aggregator.api.course_lock import shard_for
 from completion_aggregator.api.rows import read_rows
-from completion_aggregator.models import Aggregator, StaleCompletion
+from completion_aggregator.models import Aggregator, BlockTotal, StaleCompletion
 from tests.helpers import build_course, complete, innodb_lock_waits, learner, wrote_aggregator_rows
 
 pytestmark = [
@@ -107,7 +108,8 @@ def _course_with_learners(count):
 
 def _exact(course_key, users):
     """Every learner's stored rows equal a fresh computation and no work is left."""
-    assert not StaleCompletion.objects.filter(course_key=course_key, resolved=False).exists()
+    names = [user.username for user in users]
+    assert not StaleCompletion.objects.filter(course_key=course_key, username__in=names, resolved=False).exists()
     for user in users:
         fresh = api.compute_course_progress(user, course_key)
         want = {value.block_key: value for value in (fresh.course, *fresh.blocks)}
@@ -135,4 +137,21 @@ def test_two_workers_keep_the_built_totals_of_one_course_at_the_same_time():
     _exact(course_key, users)
     assert totals.check(course_key) == []
     api.reaggregate_course(course_key)  # both ranges again, forced: the totals stay exact
+    assert totals.check(course_key) == []
+
+
+@override_settings(
+    COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True,
+    COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE=CHUNK,
+    COMPLETION_AGGREGATOR_TOTALS_SHARDS=2,
+)
+def test_two_workers_whose_ranges_prefer_one_shard_take_two():
+    course_key, users = _course_with_learners(3 * CHUNK)
+    users.sort(key=lambda user: user.pk)
+    first, third = users[:CHUNK], users[2 * CHUNK :]  # ranges two chunks apart: the same preferred shard
+    assert shard_for(user.pk for user in first) == shard_for(user.pk for user in third)
+    totals.rebuild(course_key)
+    assert _backfill_two_ranges_at_once(_added_totals, course_key, first, third)
+    assert set(BlockTotal.objects.filter(course_key=course_key).values_list("shard", flat=True)) == {0, 1}
+    _exact(course_key, first + third)
     assert totals.check(course_key) == []

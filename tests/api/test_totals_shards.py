@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from completion_aggregator import api, upsert
 from completion_aggregator.api import totals
-from completion_aggregator.api.course_lock import MAX_SHARDS, shard_for
-from completion_aggregator.models import BlockTotal, CourseTotal, StaleCompletion
+from completion_aggregator.api.course_lock import MAX_SHARDS, claim_shard, ensure_course, shard_for
+from completion_aggregator.models import BlockTotal, CourseTotal, StaleCompletion, TotalShard
 from tests.helpers import build_course, complete, learner
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,28 @@ def test_the_write_path_takes_the_course_lock_in_share_mode_where_the_database_h
     assert len(locks) == 2  # the row ensured before the transaction, then locked inside it
     assert locks[1].endswith(expected)
     assert totals.check(course_key) == []
+
+
+def test_a_course_gets_its_shard_rows_before_the_first_write_and_more_when_the_setting_grows():
+    course_key, _leaves = build_course(shape=(1, 1, 1, 1))
+    with override_settings(COMPLETION_AGGREGATOR_TOTALS_SHARDS=3):
+        ensure_course(course_key)
+        assert CourseTotal.objects.get(course_key=course_key).shards == 3
+        assert sorted(TotalShard.objects.filter(course_key=course_key).values_list("shard", flat=True)) == [0, 1, 2]
+        with CaptureQueriesContext(connection) as queries:
+            ensure_course(course_key)
+        assert len(queries.captured_queries) == 1  # the count is read; nothing to create
+    with override_settings(COMPLETION_AGGREGATOR_TOTALS_SHARDS=5):
+        ensure_course(course_key)
+        assert CourseTotal.objects.get(course_key=course_key).shards == 5
+        assert TotalShard.objects.filter(course_key=course_key).count() == 5
+
+
+@pytest.mark.skipif(
+    not connection.features.has_select_for_update, reason="SQLite claims nothing (one writer at a time)"
+)
+@override_settings(COMPLETION_AGGREGATOR_TOTALS_SHARDS=4)
+def test_a_claimed_shard_is_the_preferred_one_when_free():
+    course_key, _leaves = build_course(shape=(1, 1, 1, 1))
+    ensure_course(course_key)
+    assert claim_shard(course_key, 2) == 2  # (another transaction's claim: tests/api/test_parallel_workers.py)
