@@ -345,7 +345,13 @@ def _dispatch(
     options: dict[str, Any],
     summary: ServiceSummary,
 ) -> None:
-    """Enqueue one aggregation task per course and chunk of the learners of ``rows`` not ``seen`` yet."""
+    """
+    Enqueue one aggregation task per course and chunk of the learners of ``rows`` not ``seen`` yet.
+
+    Each chunk is a range of consecutive learner ids (``api.queue.chunk_by_learner_id``): the
+    chunks of one course that workers run at the same time then write apart (ADR 0020).
+    """
+    from .api.queue import chunk_by_learner_id
     from .tasks.aggregation_tasks import aggregate_learners
 
     per_course: dict[str, list[str]] = {}
@@ -358,8 +364,8 @@ def _dispatch(
     for course_key, usernames in per_course.items():
         courses.add(course_key)
         summary.learners += len(usernames)
-        for start in range(0, len(usernames), chunk):
-            result = aggregate_learners.apply_async(args=(course_key, usernames[start : start + chunk]), **options)
+        for names in chunk_by_learner_id(usernames, chunk):
+            result = aggregate_learners.apply_async(args=(course_key, names), **options)
             summary.tasks += 1
             summary.task_ids.append(result.id)
     summary.courses = len(courses)

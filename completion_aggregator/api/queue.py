@@ -23,6 +23,28 @@ def mark_stale(username: str, course_key: CourseKey, block_key: Optional[UsageKe
     return StaleCompletion.objects.create(username=username, course_key=course_key, block_key=block_key, force=force)
 
 
+def chunk_by_learner_id(usernames: Iterable[str], size: int) -> list[list[str]]:
+    """
+    Split ``usernames`` into chunks of at most ``size`` learners with consecutive user ids.
+
+    The learners are ordered by user id (names without a user last, by name), so each chunk
+    covers one range of ids: chunks that workers aggregate at the same time write apart in the
+    tables' (course, block, user) order and prefer different shards of the statistics' totals
+    (ADR 0020). Repeated names count once. One query per 900 names.
+    """
+    from django.contrib.auth import get_user_model
+
+    names = sorted(set(usernames))
+    ids: dict[str, int] = {}
+    for start in range(0, len(names), LOCK_BATCH):
+        ids.update(
+            get_user_model().objects.filter(username__in=names[start : start + LOCK_BATCH]).values_list("username", "id")
+        )
+    ordered = sorted(names, key=lambda name: (name not in ids, ids.get(name, 0), name))
+    size = max(1, size)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
 def mark_course_stale(
     course_key: CourseKey, users: Optional[Iterable[AbstractBaseUser | str]] = None, force: bool = True
 ) -> list[str]:
@@ -30,14 +52,14 @@ def mark_course_stale(
     Queue every active enrollment of a course (or the given users) for a whole-course recompute.
 
     Learners who never started are included (they have no aggregate rows yet). Rows are
-    bulk-inserted in batches. Returns the usernames queued.
+    bulk-inserted in batches, enrolled learners in user-id order. Returns the usernames queued.
 
     Raises:
         ImproperlyConfigured: the adapter is not available.
     """
     course_key = as_course_key(course_key)
     if users is None:
-        usernames = list(get_adapter().enrolled_users(course_key).values_list("username", flat=True))
+        usernames = list(get_adapter().enrolled_users(course_key).order_by("id").values_list("username", flat=True))
     else:
         usernames = [u if isinstance(u, str) else u.get_username() for u in users]
     StaleCompletion.objects.bulk_create(
@@ -112,7 +134,8 @@ def reaggregate_course(
     Returns how many enrollments were queued.
 
     The forced stale rows are bulk-inserted; in asynchronous mode the next service run picks
-    them up, in synchronous mode aggregation tasks are enqueued now (on ``routing_key``).
+    them up, in synchronous mode aggregation tasks are enqueued now (on ``routing_key``), one
+    per chunk of consecutive learner ids (:func:`chunk_by_learner_id`).
     """
     from ..conf import get_setting
     from ..tasks.aggregation_tasks import aggregate_learners
@@ -121,8 +144,8 @@ def reaggregate_course(
     if not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION"):
         chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
         options = {"routing_key": routing_key} if routing_key else {}
-        for start in range(0, len(usernames), chunk):
-            aggregate_learners.apply_async(args=(str(course_key), usernames[start : start + chunk]), **options)
+        for names in chunk_by_learner_id(usernames, chunk):
+            aggregate_learners.apply_async(args=(str(course_key), names), **options)
     return len(usernames)
 
 
