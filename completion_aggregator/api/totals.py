@@ -306,8 +306,8 @@ def rebuild(course_key: CourseKey) -> CourseTotal:
     Build the course's totals again from its active enrollments and stored rows; returns the course row.
 
     This runs in one transaction and holds the course lock (exclusive). Writers wait for it, and
-    it waits for them; it reads the rows once and writes the totals into shard 0. It costs time
-    in proportion to the enrollment (MariaDB, 10,000 learners: about a second).
+    it waits for them; it reads the rows once, zeroes every shard and adds the totals to shard
+    0. It costs time in proportion to the enrollment (MariaDB, 10,000 learners: about a second).
 
     Raises:
         django.db.DatabaseError: on database failure (the previous totals are kept).
@@ -316,7 +316,9 @@ def rebuild(course_key: CourseKey) -> CourseTotal:
         course = lock_course(course_key, create=True)
         assert course is not None
         CountedLearner.objects.filter(course_key=course_key).delete()
-        BlockTotal.objects.filter(course_key=course_key).delete()
+        # Zeroed, not deleted: a deleted row stays in the unique index, delete-marked, until
+        # purged, and writers inserting its key then take gap locks beyond their shard (ADR 0020).
+        BlockTotal.objects.filter(course_key=course_key).update(**{column: 0 for column in SUM_FIELDS})
         ids, deltas = fresh_totals(course_key)
         CountedLearner.objects.bulk_create(
             [CountedLearner(course_key=course_key, user_id=uid) for uid in ids], batch_size=ID_BATCH
