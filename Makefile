@@ -12,7 +12,7 @@ MYSQL_ENV := COMPLETION_AGGREGATOR_DB=mysql DB_HOST=$${DB_HOST:-127.0.0.1} DB_US
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser test-fuzz bench bench-freshness requirements quality docs coverage upgrade clean
+.PHONY: help install demo test test-platform test-mysql test-concurrency test-postgresql test-integration test-browser test-fuzz bench bench-freshness bench-parallel requirements quality docs coverage upgrade clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -91,6 +91,9 @@ bench: $(STAMP) ## run the benchmark (see benchmarks/README.rst)
 
 bench-freshness: $(MYSQL_STAMP) ## lag from a completion's commit to its stored course row at 50, 200, 500/s (MariaDB, Redis db 4-5, a real worker; FRESHNESS_ARGS, see benchmarks/README.rst)
 	$(MYSQL_ENV) $(BIN)/python benchmarks/freshness.py $(FRESHNESS_ARGS)
+
+bench-parallel: $(MYSQL_STAMP) ## backfill one course with 1 and 2 worker processes on MariaDB, as a ratio (PARALLEL_ARGS, see benchmarks/README.rst)
+	$(MYSQL_ENV) $(BIN)/python benchmarks/parallel.py $(PARALLEL_ARGS)
 
 requirements: $(STAMP) ## recompile requirements/*.txt from requirements/*.in
 	$(BIN)/python -m pip install -q pip-tools
