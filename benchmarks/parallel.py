@@ -65,6 +65,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ----------------------------------------------------------------------------------------
 # A worker process
 # ----------------------------------------------------------------------------------------
+class LockClock:
+    """
+    An ``execute_wrapper`` timing the course-lock statements (and the totals-shard claim).
+
+    ``waited``: seconds spent in them (waiting for another transaction's lock, mostly).
+    ``writes``: per chunk, (lock granted, commit) in ``time.monotonic()`` seconds: the chunk's
+    write phase, from the course lock to the commit (an ``on_commit`` callback registered
+    before the tracking events', so their emission is not counted).
+    """
+
+    def __init__(self) -> None:
+        self.waited = 0.0
+        self.writes: list[tuple[float, float]] = []
+        self._granted: float | None = None
+
+    def __call__(self, execute, sql, params, many, context):
+        from django.db import transaction
+
+        upper = sql.upper()
+        locking = upper.endswith("FOR UPDATE") or upper.endswith("SHARE MODE") or "SKIP LOCKED" in upper
+        if not locking or ("_COURSETOTAL" not in upper and "_TOTALSHARD" not in upper):
+            return execute(sql, params, many, context)
+        began = time.monotonic()
+        result = execute(sql, params, many, context)
+        self.waited += time.monotonic() - began
+        if self._granted is None and "_COURSETOTAL" in upper:
+            self._granted = time.monotonic()
+            transaction.on_commit(self._committed)
+        return result
+
+    def _committed(self) -> None:
+        if self._granted is not None:
+            self.writes.append((self._granted, time.monotonic()))
+        self._granted = None
+
+
 def worker(course_key: str, chunk: int, first_user: int, todo: Any, ready: Any, start: Any, done: Any) -> None:
     """Aggregate chunks from ``todo`` until a None; report (finish time, CPU seconds, chunks, errors) to ``done``."""
     import django
@@ -72,6 +108,7 @@ def worker(course_key: str, chunk: int, first_user: int, todo: Any, ready: Any, 
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db import connection
     from django.test.utils import override_settings
 
     from completion_aggregator import api
@@ -83,17 +120,18 @@ def worker(course_key: str, chunk: int, first_user: int, todo: Any, ready: Any, 
     api.compute_course_progress(get_user_model().objects.get(pk=first_user), course_key)  # structure and graph cached
     ready.put(os.getpid())
     start.wait()
-    cpu, chunks, errors = time.process_time(), 0, []
-    while True:
-        names = todo.get()
-        if names is None:
-            break
-        try:
-            api.aggregate_learners(course_key, names)
-        except Exception as exc:  # reported: a deadlock or lock wait timeout would show here
-            errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
-        chunks += 1
-    done.put((time.monotonic(), time.process_time() - cpu, chunks, errors))
+    cpu, chunks, errors, clock = time.process_time(), 0, [], LockClock()
+    with connection.execute_wrapper(clock):
+        while True:
+            names = todo.get()
+            if names is None:
+                break
+            try:
+                api.aggregate_learners(course_key, names)
+            except Exception as exc:  # reported: a deadlock or lock wait timeout would show here
+                errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+            chunks += 1
+    done.put((time.monotonic(), time.process_time() - cpu, chunks, errors, clock.waited, clock.writes))
 
 
 # ----------------------------------------------------------------------------------------
@@ -253,13 +291,18 @@ def _round_record(
     unresolved = StaleCompletion.objects.filter(course_key=course.key, resolved=False).count()
     problems = totals.check(course.key)
     errors = [error for report in reports for error in report[3]]
+    writes = [interval for report in reports for interval in report[5]]
     return {
         "workers": count,
+        "loadavg_after": [round(value, 2) for value in os.getloadavg()],
         "wall_seconds": round(wall, 3),
         "worker_cpu_seconds": round(sum(report[1] for report in reports), 3),
         "chunks_per_worker": [report[2] for report in reports],
         "rows": rows,
         "rows_per_s": round(rows / wall, 1) if wall else None,
+        "course_lock_seconds": round(sum(report[4] for report in reports), 3),
+        "write_phase_seconds": round(sum(end - begin for begin, end in writes), 3),
+        "writes_overlapping_seconds": round(_overlap(writes), 3),
         "lock_wait_samples": waiting,
         "samples": samples,
         "errors": errors,
@@ -267,6 +310,18 @@ def _round_record(
         "totals_problems": problems[:5],
         "correct": not errors and not unresolved and not problems and rows == len(learners) * course.aggregators,
     }
+
+
+def _overlap(intervals: list[tuple[float, float]]) -> float:
+    """Seconds during which at least two of ``intervals`` were open at once."""
+    events = sorted([(begin, 1) for begin, _end in intervals] + [(end, -1) for _begin, end in intervals])
+    open_now, since, total = 0, 0.0, 0.0
+    for moment, step in events:
+        if open_now >= 2:
+            total += moment - since
+        open_now += step
+        since = moment
+    return total
 
 
 def _summary(rounds: dict[str, list[dict]], baseline: int, rows: int) -> dict:
@@ -278,6 +333,11 @@ def _summary(rounds: dict[str, list[dict]], baseline: int, rows: int) -> dict:
             "median_wall_seconds": round(wall, 3),
             "rows_per_s": round(rows / wall, 1) if wall else None,
             "median_worker_cpu_seconds": round(statistics.median(r["worker_cpu_seconds"] for r in records), 3),
+            "median_course_lock_seconds": round(statistics.median(r["course_lock_seconds"] for r in records), 3),
+            "median_write_phase_seconds": round(statistics.median(r["write_phase_seconds"] for r in records), 3),
+            "median_writes_overlapping_seconds": round(
+                statistics.median(r["writes_overlapping_seconds"] for r in records), 3
+            ),
             "lock_wait_samples": sum(record["lock_wait_samples"] for record in records),
             "samples": sum(record["samples"] for record in records),
             "errors": sum(len(record["errors"]) for record in records),
@@ -300,6 +360,9 @@ def print_table(results: dict) -> None:
         "wall s",
         "rows/s",
         "worker CPU s",
+        "course lock s",
+        "writes s",
+        "overlapping s",
         "lock-wait samples",
         "errors",
         "correct",
@@ -313,6 +376,9 @@ def print_table(results: dict) -> None:
                 f"{figures['median_wall_seconds']:.2f}",
                 f"{figures['rows_per_s']:,.0f}",
                 f"{figures['median_worker_cpu_seconds']:.2f}",
+                f"{figures['median_course_lock_seconds']:.2f}",
+                f"{figures['median_write_phase_seconds']:.2f}",
+                f"{figures['median_writes_overlapping_seconds']:.2f}",
                 f"{figures['lock_wait_samples']}/{figures['samples']}",
                 str(figures["errors"]),
                 "yes" if figures["all_correct"] else "NO",
@@ -322,7 +388,11 @@ def print_table(results: dict) -> None:
     widths = [max(len(str(line[index])) for line in lines) for index in range(len(header))]
     for line in lines:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths, strict=True)))
-    print(f"\n× {meta['workers'][0]} worker: that many workers' backfill speed over the baseline's, same run.")
+    print(
+        f"\n× {meta['workers'][0]} worker: that many workers' backfill speed over the baseline's, same run."
+        "\ncourse lock s: time in the course-lock and shard-claim statements; writes s: chunks' lock-to-commit"
+        " time; overlapping s: time two chunks were between lock and commit at once (all workers summed)."
+    )
 
 
 if __name__ == "__main__":
