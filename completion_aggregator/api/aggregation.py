@@ -73,7 +73,9 @@ def aggregate_learners(
        (:func:`~completion_aggregator.api.course_lock.lock_course`): other chunks of the course
        hold it at the same time; an enrollment sync, a user's deletion or a rebuild waits;
     3. the changed Aggregator rows are written and the changes added to the statistics' totals,
-       in the chunk's own shard (:func:`~completion_aggregator.api.course_lock.shard_for`);
+       in a shard this transaction alone holds
+       (:func:`~completion_aggregator.api.course_lock.claim_shard`; the chunk's learner-id range
+       picks the preferred one, :func:`~completion_aggregator.api.course_lock.shard_for`);
     4. exactly the locked ids are resolved.
 
     Concurrent runs for one enrollment coalesce: they lock the same stale rows, so the later
@@ -245,7 +247,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
         _write_prepared(to_write, known_upsert, new_upsert)
         for start in range(0, len(to_delete), _ID_CHUNK):
             Aggregator.objects.filter(id__in=sorted(to_delete[start : start + _ID_CHUNK])).delete()
-        # The statistics' totals, same transaction, in this chunk's shard.
+        # The statistics' totals, same transaction, in a shard it claims (its id range's first).
         record_changes(course_key, changes, course=course, shard=shard_for(user_ids))
     _resolve(stale_ids)
     result.rows_written = len(to_write)
