@@ -20,11 +20,10 @@ from ...api import reports
 from ...api.progress import BlockNotInCourse
 from ..params import parse_block_key, parse_completion, parse_course_key
 from ..parsers import JSONParser
-from ..serializers import (
-    BlockCompletionRequestSerializer,
-    BlockCompletionResultSerializer,
-    CourseCompletionV0Serializer,
-)
+from ..encoding import Shaping
+from ..openapi import schema_serializer
+from ..serializers import BlockCompletionRequestSerializer
+from ..spec import BLOCK_COMPLETION_RESULT, COURSE_ENTRY, Recorded
 from ..v1 import views as v1
 
 _ERRORS = v1._ERRORS  # pylint: disable=protected-access
@@ -44,7 +43,7 @@ class CourseCompletionListView(v1.CourseCompletionListView):
             OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
             *v1.PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionV0Serializer(many=True), **_ERRORS},
+        responses={200: schema_serializer(COURSE_ENTRY, with_ratio=True)(many=True), **_ERRORS},
     )
     def get(self, request: Request) -> Response:
         return super().get(request)
@@ -75,7 +74,7 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
             v1.REQUESTED_FIELDS_PARAM,
             v1.INCLUDE_OPTIONAL_PARAM,
         ],
-        responses={200: CourseCompletionV0Serializer, **_ERRORS},
+        responses={200: schema_serializer(COURSE_ENTRY, with_ratio=True), **_ERRORS},
         description="One learner's entry, bare (not paginated): the requesting user's unless username names another.",
     )
     def get(self, request: Request, course_key: str) -> Response:
@@ -118,8 +117,8 @@ class BlockCompletionView(v1.CompletionView):
         ],
         request=BlockCompletionRequestSerializer,
         responses={
-            201: BlockCompletionResultSerializer,
-            200: BlockCompletionResultSerializer,
+            201: schema_serializer(BLOCK_COMPLETION_RESULT),
+            200: schema_serializer(BLOCK_COMPLETION_RESULT),
             400: OpenApiResponse(description="completion missing or not a number between 0.0 and 1.0."),
             401: _ERRORS[401],
             404: OpenApiResponse(description="Invalid course or block key, not enrolled, or block not in course."),
@@ -143,6 +142,6 @@ class BlockCompletionView(v1.CompletionView):
         except reports.CompletionTrackingDisabled:
             raise ServiceUnavailable() from None
         return Response(
-            {"course_key": str(key), "block_key": str(block), "completion": completion},
+            Shaping().encoder(BLOCK_COMPLETION_RESULT)(Recorded(key, block, completion)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

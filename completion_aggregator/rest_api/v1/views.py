@@ -1,7 +1,7 @@
 """
 v1 REST views. Thin: parse and validate input, check permissions, call the Python API, hand
-frozen data to ``shaping`` (course entries as plain dicts) or, for statistics, to the
-serializers. The serializers describe every answer in the OpenAPI schema. v0
+frozen data to ``encoding`` (answers as plain dicts, written from the field lists of ``spec``,
+which also describe every answer in the OpenAPI schema: ``openapi``). v0
 (``rest_api.v0.views``) subclasses these.
 """
 from __future__ import annotations
@@ -40,20 +40,11 @@ from ..params import (
     parse_username,
 )
 from ..permissions import has_course_staff_powers, resolve_user
-from ..shaping import (
-    Shaping,
-    TextResultsResponse,
-    consumed,
-    course_entries_json,
-    cyclic_gc_paused,
-    text_encoder,
-)
-from ..serializers import (
-    CourseCompletionSerializer,
-    CourseDetailRequestSerializer,
-    CourseStatsResponseSerializer,
-    CourseStatsSerializer,
-)
+from ..encoding import Shaping
+from ..openapi import schema_serializer
+from ..renderers import with_orjson
+from ..serializers import CourseDetailRequestSerializer
+from ..spec import COURSE_ENTRY, COURSE_STATS_RESPONSE
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid parameter value (the message names it)."),
@@ -72,7 +63,8 @@ USERNAME_PARAM = OpenApiParameter(
 REQUESTED_FIELDS_PARAM = OpenApiParameter(
     "requested_fields",
     OpenApiTypes.STR,
-    description="Comma list: aggregation names (chapter, sequential, vertical) add block entries; "
+    description="Comma list: each aggregation name (the course entry's array fields: the configured block "
+    "types but course) adds that array of block entries; "
     "'mean' adds the course mean; 'username' adds the username; 'locked' adds the figures over the blocks "
     "the learner may not open (locked).",
 )
@@ -83,6 +75,10 @@ PAGE_PARAMS = [
     OpenApiParameter("page", OpenApiTypes.INT, description="Page number (from 1)."),
     OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page (capped by the server)."),
 ]
+
+
+#: The answer of the v1 list and detail endpoints: course entries (paginated by the pagination class).
+COURSE_LIST = schema_serializer(COURSE_ENTRY)(many=True)
 
 
 class CompletionView(APIView):
@@ -122,6 +118,10 @@ class CompletionView(APIView):
         )
 
     # Output -----------------------------------------------------------------------------
+    def get_renderers(self) -> list[Any]:
+        """The host's renderers, DRF's JSON renderer written by orjson (``renderers``, ADR 0022)."""
+        return [renderer() for renderer in with_orjson(self.renderer_classes)]
+
     def paginate(self, items):
         """The current page of ``items`` (a list or queryset)."""
         self.paginator = self.pagination_class()
@@ -148,7 +148,7 @@ class CourseCompletionListView(CompletionView):
             OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
             *PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request) -> Response:
         params = self.params(request)
@@ -204,26 +204,21 @@ class CourseCompletionDetailView(CompletionView):
             raise NotFound(f"Course not found: '{key}'.") from None
         page = list(self.paginate(learners))
         shaping = self.shaping(params, fields, [key], with_username=True)
-        encode = text_encoder(self.request)
-        with cyclic_gc_paused():
-            try:
-                progress = reports.get_stored_progress_many(
-                    key,
-                    page,
-                    shaping.aggregations,
-                    root_block,
-                    timestamps=False,
-                    optional=shaping.include_optional,
-                    locked=LOCKED in fields,
-                )
-            except CourseNotFound:
-                raise NotFound(f"Course not found: '{key}'.") from None
-            except BlockNotInCourse:
-                raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
-            if encode is None:
-                return self.paginated(shaping.course_entries(consumed(progress)))
-            texts = course_entries_json(shaping, consumed(progress), encode)
-        return TextResultsResponse(self.paginated([]).data, texts)
+        try:
+            progress = reports.get_stored_progress_many(
+                key,
+                page,
+                shaping.aggregations,
+                root_block,
+                timestamps=False,
+                optional=shaping.include_optional,
+                locked=LOCKED in fields,
+            )
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        except BlockNotInCourse:
+            raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+        return self.paginated(shaping.course_entries(progress))
 
     @extend_schema(
         operation_id="completion_course_detail",
@@ -243,7 +238,7 @@ class CourseCompletionDetailView(CompletionView):
             ),
             *PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
         return self.handle(request, course_key)
@@ -252,7 +247,7 @@ class CourseCompletionDetailView(CompletionView):
         operation_id="completion_course_detail_post",
         parameters=[COURSE_KEY_PARAM, *PAGE_PARAMS],
         request=CourseDetailRequestSerializer,
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS, **UNSUPPORTED_MEDIA_TYPE},
+        responses={200: COURSE_LIST, **_ERRORS, **UNSUPPORTED_MEDIA_TYPE},
         description="Like GET, with the parameters in a JSON body (for id lists too long for a URL).",
     )
     def post(self, request: Request, course_key: str) -> Response:
@@ -284,7 +279,7 @@ class CourseStatsView(CompletionView):
                 description="Comma list: 'mean', and aggregation names (chapter, …) for per-block statistics.",
             ),
         ],
-        responses={200: CourseStatsResponseSerializer, **_ERRORS},
+        responses={200: schema_serializer(COURSE_STATS_RESPONSE), **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
         params = self.params(request)
@@ -299,9 +294,7 @@ class CourseStatsView(CompletionView):
             stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=request.user)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
-        context = {
-            "request": request,
-            "aggregations": aggregations,
-            "means": {str(key): reports.get_mean(key)} if MEAN in fields else {},
-        }
-        return Response({"results": [CourseStatsSerializer(stats, context=context).data]})
+        shaping = Shaping(
+            aggregations=tuple(aggregations), means={str(key): reports.get_mean(key)} if MEAN in fields else {}
+        )
+        return Response(shaping.encoder(COURSE_STATS_RESPONSE)(stats))
