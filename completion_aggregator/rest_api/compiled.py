@@ -1,10 +1,10 @@
 """
-An entry's encoder, generated as Python source from its field list (as ``dataclasses`` and
-``namedtuple`` generate their methods).
+An entry's encoder, generated as Python source from its field list.
 
-A staff page writes a thousand learners × every block. Interpreting the field lists item by
-item (a loop over the fields, a call per field) costs about three times what one function
-with the keys written out costs (measured: 0.8–1.1 µs against 0.3 µs a block entry), and the
+``dataclasses`` and ``namedtuple`` generate their methods the same way. A staff page writes
+a thousand learners × every block. Interpreting the field lists item by item (a loop over the
+fields, a call per field) costs about three times what one function with the keys written out
+costs (measured: 0.8–1.1 µs against 0.3 µs a block entry), and the
 page is the whole cost of a staff walk. So the field lists of an entry and of the entries it
 nests, as one request writes them, become one function, e.g. a course entry with its
 chapters (v1, no option)::
@@ -31,6 +31,7 @@ are written with ``repr``); computed getters, context getters and the aggregatio
 the function's globals, bound per request: no value of a request is ever part of the source.
 The code is compiled once per entry and set of options.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
@@ -38,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import CodeType
-from typing import Any, Optional
+from typing import Any
 
 from .spec import OMIT, Attribute, Computed, Context, Entry, Field, FromContext, Kind, Parent
 
@@ -77,9 +78,9 @@ class _Source:
     lines: list[str] = field(default_factory=list)
     binders: dict[str, Binder] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)
-    hoisted: Optional[list[str]] = None
+    hoisted: list[str] | None = None
     #: The item whose ``Parent`` values the innermost loop hoists, and the loop's depth.
-    loop_parent: Optional[str] = None
+    loop_parent: str | None = None
     loop_depth: int = 0
     depth: int = 1
     counter: int = 0
@@ -108,7 +109,7 @@ class _Source:
             self.unchecked = []
 
     # Reading ----------------------------------------------------------------------------
-    def read(self, source: Any, item: str, parent: Optional[str]) -> str:
+    def read(self, source: Any, item: str, parent: str | None) -> str:
         """The expression of a field's raw value."""
         if isinstance(source, Attribute):
             return f"{item}.{source.path}" if source.path else item
@@ -181,10 +182,10 @@ class _Source:
             self.emit(header)
             self.lines += body
 
-    def entry(self, entry: Entry, item: str, parent: Optional[str]) -> str:
+    def entry(self, entry: Entry, item: str, parent: str | None) -> str:
         """Emit what ``entry`` of ``item`` needs; return the expression (or local) of its dict."""
         head: list[str] = []
-        document: Optional[str] = None
+        document: str | None = None
         for spec in entry.fields:
             if spec.when not in self.options:
                 continue
@@ -241,8 +242,9 @@ def _compiled(entry: Entry, options: frozenset[str]) -> tuple[CodeType, dict[str
 
 def encoder(entry: Entry, options: frozenset[str], context: Context, aggregations: tuple[str, ...]) -> Encoder:
     """
-    ``item -> dict``: ``entry`` of ``item`` with the fields whose ``when`` is in ``options``, in
-    the entry's order (arrays per aggregation: ``aggregations``, in that order).
+    ``item -> dict``: ``entry`` of ``item`` with the fields whose ``when`` is in ``options``.
+
+    The keys are in the entry's order; the arrays per aggregation are ``aggregations``, in that order.
 
     Raises (the returned function):
         ValueError: a NaN or an infinity among the numbers.

@@ -9,6 +9,7 @@ dropped then, not per item.
 Every number is a float (``4.0``, never ``4``), and a NaN or an infinity is refused with
 ``ValueError``, as DRF's strict JSON renderer refuses them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

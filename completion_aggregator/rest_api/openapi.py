@@ -11,10 +11,11 @@ Fields present in every answer (``when=ALWAYS``, and ``ratio`` in v0) are requir
 others are read-only (not required, with ``COMPONENT_NO_READ_ONLY_REQUIRED``) and described by
 their ``help``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -55,9 +56,10 @@ def _field_schema(spec: Field, reference: Reference, required: bool) -> dict[str
 
 def component(entry: Entry, with_ratio: bool, aggregations: Iterable[str], reference: Reference) -> dict[str, Any]:
     """
-    The OpenAPI schema object of ``entry``: its properties in the entry's order (a
-    ``BY_AGGREGATION`` field gives one array per name of ``aggregations``), the fields present
-    in every answer required; nested entries by ``reference``.
+    The OpenAPI schema object of ``entry``, its properties in the entry's order.
+
+    A ``BY_AGGREGATION`` field gives one array per name of ``aggregations``; the fields present
+    in every answer are required; nested entries are written by ``reference``.
     """
     properties: dict[str, Any] = {}
     required: list[str] = []
@@ -91,7 +93,7 @@ class EntrySerializer(serializers.Serializer):
     with_ratio: ClassVar[bool] = False
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_serializer(entry: Entry, with_ratio: bool = False) -> type[EntrySerializer]:
     """The serializer class naming ``entry`` (v0's when ``with_ratio``) in ``extend_schema``."""
     name = component_name(entry, with_ratio)
@@ -106,7 +108,8 @@ class EntrySchema(OpenApiSerializerExtension):
     match_subclasses = True
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        target = self.target if isinstance(self.target, type) else type(self.target)
+        """The component of the target's entry (v0's when its ``with_ratio``), nested entries by reference."""
+        target: type[EntrySerializer] = self.target if isinstance(self.target, type) else type(self.target)
 
         def reference(nested: Entry) -> dict[str, Any]:
             return auto_schema.resolve_serializer(schema_serializer(nested, target.with_ratio), direction).ref

@@ -1,4 +1,5 @@
 """Pagination of the REST API: edx-drf-extensions' namespaced envelope with a capped page size."""
+
 from __future__ import annotations
 
 from edx_rest_framework_extensions.paginators import NamespacedPageNumberPagination

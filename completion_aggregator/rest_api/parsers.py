@@ -5,6 +5,7 @@ DRF's ``JSONParser`` turns malformed JSON into a 400 (``ParseError``) but lets P
 ``RecursionError`` through: a body nested about 1,000 deep (``[[[[…]]]]``) answered 500.
 :class:`JSONParser` here answers 400 for it too (issue 18).
 """
+
 from __future__ import annotations
 
 from typing import Any

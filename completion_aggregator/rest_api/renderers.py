@@ -17,10 +17,11 @@ An indented answer (``Accept: application/json; indent=2``), a host's non-compac
 settings, and the browsable API are DRF's as before. NaN and infinities never reach the
 renderer: the encoders refuse them (``compiled.not_finite``), as DRF's strict mode does.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import orjson
 from rest_framework import renderers
@@ -33,7 +34,7 @@ class JSONRenderer(renderers.JSONRenderer):
     """``rest_framework.renderers.JSONRenderer`` whose compact answers ``orjson`` writes (see the module docstring)."""
 
     def render(
-        self, data: Any, accepted_media_type: Optional[str] = None, renderer_context: Optional[Mapping[str, Any]] = None
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         """
         The JSON bytes of ``data`` (``b""`` for None), as DRF's renderer writes them.

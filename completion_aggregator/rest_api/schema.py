@@ -1,4 +1,5 @@
 """drf-spectacular glue: how the schema describes the JWT authenticator."""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -10,6 +11,7 @@ class JwtAuthenticationScheme(OpenApiAuthenticationExtension):
     match_subclasses = True
 
     def get_security_definition(self, auto_schema):
+        """The ``Authorization`` header, as an API key."""
         return {
             "type": "apiKey",
             "in": "header",
@@ -26,6 +28,7 @@ class SessionAllowInactiveScheme(OpenApiAuthenticationExtension):
     match_subclasses = True
 
     def get_security_definition(self, auto_schema):
+        """The session cookie (named by ``SESSION_COOKIE_NAME``), as an API key."""
         from django.conf import settings
 
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

@@ -3,6 +3,7 @@ Request bodies, for the OpenAPI schema only: parsing and validation are in ``par
 
 The answers are described from the field lists of ``spec`` (``openapi.schema_serializer``).
 """
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -24,8 +25,11 @@ class CourseDetailRequestSerializer(serializers.Serializer):
 
 class BlockCompletionRequestSerializer(serializers.Serializer):
     """
-    The POST body of the v0 block completion endpoint (documentation): JSON, form-encoded or
-    multipart; ``completion`` a number or a numeric string.
+    The POST body of the v0 block completion endpoint (documentation).
+
+    JSON, form-encoded or multipart; ``completion`` a number or a numeric string.
     """
 
-    completion = serializers.FloatField(min_value=0.0, max_value=1.0, help_text="0.0–1.0 (a number or a numeric string).")
+    completion = serializers.FloatField(
+        min_value=0.0, max_value=1.0, help_text="0.0–1.0 (a number or a numeric string)."
+    )

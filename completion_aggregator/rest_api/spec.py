@@ -19,11 +19,13 @@ in every completion object.
 To add a field to an answer: add it here, at its place in the order, with a getter that
 reads it from the entry's item; the documents and the schema follow.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Any, NamedTuple
 
 from ..data import AggregateData, CourseProgressData
 
@@ -79,7 +81,7 @@ class Attribute:
 
 @dataclass(frozen=True)
 class Parent:
-    """A field read as attribute ``path`` of the item of the entry this one is nested in (the same for all its items)."""
+    """A field read as attribute ``path`` of the item of the entry this one is nested in (the same for its items)."""
 
     path: str
 
@@ -98,11 +100,11 @@ class Computed:
 class FromContext:
     """A field read by the getter ``factory`` makes of the request's :class:`Context` (once per request)."""
 
-    factory: Callable[["Context"], Getter]
+    factory: Callable[[Context], Getter]
 
 
 #: Where a field's value comes from.
-Source = Union[Attribute, Parent, Computed, FromContext]
+Source = Attribute | Parent | Computed | FromContext
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,10 @@ class Field:
 
     name: str
     kind: Kind
-    source: "Source"
+    source: Source
     when: str = ALWAYS
     help: str = ""
-    entry: Optional["Entry"] = None
+    entry: Entry | None = None
     #: The getter may return :data:`OMIT` (the field is then left out of that item's entry).
     may_omit: bool = False
     #: ``BY_AGGREGATION``: the attribute of each element that names its aggregation.
@@ -131,7 +133,9 @@ class Entry:
 
     def has_ratio(self) -> bool:
         """True when the entry or one it nests holds a completion object (so v0 has its own component)."""
-        return any(field.when == RATIO or (field.entry is not None and field.entry.has_ratio()) for field in self.fields)
+        return any(
+            field.when == RATIO or (field.entry is not None and field.entry.has_ratio()) for field in self.fields
+        )
 
 
 class Context(NamedTuple):
@@ -222,10 +226,28 @@ COURSE_ENTRY = Entry(
         ),
         Field("locked", Kind.OBJECT, Computed(_locked), when=LOCKED, help=LOCKED_HELP, entry=COMPLETION, may_omit=True),
         Field(
-            "username", Kind.STRING, Attribute("username"), when=USERNAME, help="With requested_fields=username, or staff listings."
+            "username",
+            Kind.STRING,
+            Attribute("username"),
+            when=USERNAME,
+            help="With requested_fields=username, or staff listings.",
         ),
-        Field("mean", Kind.NUMBER, FromContext(_mean), when=MEAN, help="With requested_fields=mean: the course's mean percent.", may_omit=True),
-        Field("<aggregation name>", Kind.BY_AGGREGATION, Attribute("blocks"), when=AGGREGATIONS, entry=BLOCK_ENTRY, group_by="block_type"),
+        Field(
+            "mean",
+            Kind.NUMBER,
+            FromContext(_mean),
+            when=MEAN,
+            help="With requested_fields=mean: the course's mean percent.",
+            may_omit=True,
+        ),
+        Field(
+            "<aggregation name>",
+            Kind.BY_AGGREGATION,
+            Attribute("blocks"),
+            when=AGGREGATIONS,
+            entry=BLOCK_ENTRY,
+            group_by="block_type",
+        ),
     ),
 )
 
@@ -246,7 +268,14 @@ COURSE_STATS = Entry(
         Field("course_key", Kind.STRING, Attribute("course_key")),
         Field("mean_completion", Kind.OBJECT, Attribute("mean_completion"), entry=COMPLETION),
         Field("mean", Kind.NUMBER, FromContext(_mean), when=MEAN, help="With requested_fields=mean.", may_omit=True),
-        Field("<aggregation name>", Kind.BY_AGGREGATION, Attribute("blocks"), when=AGGREGATIONS, entry=BLOCK_STATS, group_by="block_type"),
+        Field(
+            "<aggregation name>",
+            Kind.BY_AGGREGATION,
+            Attribute("blocks"),
+            when=AGGREGATIONS,
+            entry=BLOCK_STATS,
+            group_by="block_type",
+        ),
     ),
 )
 

@@ -1,8 +1,10 @@
 """
-The REST API's URLs: ``v1/``, ``v0/``, and the OpenAPI schema (``api/schema/``) with its
-Swagger UI (``api/docs/``). Included by ``completion_aggregator.urls``, mounted under
-``completion-aggregator/`` (namespace ``completion_aggregator``).
+The REST API's URLs: ``v1/``, ``v0/``, the OpenAPI schema and its Swagger UI.
+
+The schema is at ``api/schema/``, the Swagger UI at ``api/docs/``. Included by
+``completion_aggregator.urls``, mounted under ``completion-aggregator/`` (namespace ``completion_aggregator``).
 """
+
 from django.apps import apps
 from django.templatetags.static import static
 from django.urls import include, path, re_path
@@ -25,7 +27,9 @@ SCHEMA_SETTINGS = {
 
 class SwaggerView(SpectacularSwaggerView):
     """
-    Swagger UI with its assets served by the site itself when ``drf_spectacular_sidecar`` is an
+    Swagger UI with its assets served by the site itself where it can.
+
+    From the site itself when ``drf_spectacular_sidecar`` is an
     installed app (it is a requirement of this package), so that ``api/docs/`` works offline;
     otherwise wherever the host's ``SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"]`` says (a CDN by default).
     """

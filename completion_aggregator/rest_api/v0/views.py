@@ -5,10 +5,11 @@ Completions carry ``ratio``; the course detail has neither ``root_block`` nor ``
 and answers a single learner without the pagination envelope. The block completion endpoint
 records a learner's completion of one block.
 """
+
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,10 +19,10 @@ from rest_framework.response import Response
 from ...adapters.base import CourseNotFound
 from ...api import reports
 from ...api.progress import BlockNotInCourse
-from ..params import parse_block_key, parse_completion, parse_course_key
-from ..parsers import JSONParser
 from ..encoding import Shaping
 from ..openapi import schema_serializer
+from ..params import parse_block_key, parse_completion, parse_course_key
+from ..parsers import JSONParser
 from ..serializers import BlockCompletionRequestSerializer
 from ..spec import BLOCK_COMPLETION_RESULT, COURSE_ENTRY, Recorded
 from ..v1 import views as v1
@@ -46,6 +47,7 @@ class CourseCompletionListView(v1.CourseCompletionListView):
         responses={200: schema_serializer(COURSE_ENTRY, with_ratio=True)(many=True), **_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        """The effective user's enrollments (v1's answer, completions with ``ratio``)."""
         return super().get(request)
 
 
@@ -78,10 +80,13 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
         description="One learner's entry, bare (not paginated): the requesting user's unless username names another.",
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """One learner's bare entry (see the class docstring)."""
         return super().get(request, course_key)
 
 
 class ServiceUnavailable(APIException):
+    """503: completion tracking is disabled, nothing can be recorded."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Completion tracking is disabled."
     default_code = "service_unavailable"
@@ -127,6 +132,12 @@ class BlockCompletionView(v1.CompletionView):
         },
     )
     def post(self, request: Request, course_key: str, block_key: str) -> Response:
+        """
+        Record the completion; 201 when the learner had none for the block, 200 when it changed.
+
+        Raises:
+            NotFound, BadRequest, ServiceUnavailable: as the schema's responses list them.
+        """
         key = parse_course_key(course_key)
         body = request.data if hasattr(request.data, "get") else {}
         try:

@@ -1,12 +1,14 @@
 """
-v1 REST views. Thin: parse and validate input, check permissions, call the Python API, hand
-frozen data to ``encoding`` (answers as plain dicts, written from the field lists of ``spec``,
+v1 REST views: thin, they parse input, check permissions and call the Python API.
+
+They hand frozen data to ``encoding`` (answers as plain dicts, written from the field lists of ``spec``,
 which also describe every answer in the OpenAPI schema: ``openapi``). v0
 (``rest_api.v0.views``) subclasses these.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -22,8 +24,9 @@ from ...api import reports
 from ...api.progress import BlockNotInCourse
 from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
 from ..authentication import AUTHENTICATION_CLASSES
+from ..encoding import Shaping
+from ..openapi import schema_serializer
 from ..pagination import CompletionPagination
-from ..parsers import PARSER_CLASSES
 from ..params import (
     LOCKED,
     MEAN,
@@ -35,13 +38,12 @@ from ..params import (
     parse_flag,
     parse_requested_fields,
     parse_roles,
-    parse_user_ids,
     parse_usage_key,
+    parse_user_ids,
     parse_username,
 )
+from ..parsers import PARSER_CLASSES
 from ..permissions import has_course_staff_powers, resolve_user
-from ..encoding import Shaping
-from ..openapi import schema_serializer
 from ..renderers import with_orjson
 from ..serializers import CourseDetailRequestSerializer
 from ..spec import COURSE_ENTRY, COURSE_STATS_RESPONSE
@@ -100,6 +102,12 @@ class CompletionView(APIView):
         return request.query_params
 
     def requested_fields(self, params: Any) -> list[str]:
+        """
+        The ``requested_fields`` names, in request order.
+
+        Raises:
+            BadRequest: a name that is neither an aggregation name nor one of ``extra_fields``.
+        """
         return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
 
     def shaping(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> Shaping:
@@ -128,8 +136,8 @@ class CompletionView(APIView):
         return self.paginator.paginate_queryset(items, self.request, view=self)
 
     def paginated(self, data) -> Response:
+        """The pagination envelope around ``data`` (the page ``paginate`` chose)."""
         return self.paginator.get_paginated_response(data)
-
 
 
 class CourseCompletionListView(CompletionView):
@@ -151,19 +159,20 @@ class CourseCompletionListView(CompletionView):
         responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        """The effective user's active enrollments (see the class docstring)."""
         params = self.params(request)
         fields = self.requested_fields(params)
         user = resolve_user(request.user, parse_username(params.get("username")))
-        course_keys = reports.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
+        course_keys = reports.get_user_course_keys(
+            user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only")
+        )
         page = self.paginate(course_keys)
         progress = reports.get_user_progress(user, page, with_locked=LOCKED in fields)
         return self.paginated(self.shaping(params, fields, page).course_entries(progress))
 
 
 class CourseCompletionDetailView(CompletionView):
-    """
-    One course's completion: of one learner (fresh), or of every active enrollment (staff, stored).
-    """
+    """One course's completion: of one learner (fresh), or of every active enrollment (staff, stored)."""
 
     #: v0 has neither ``root_block`` nor ``user_ids``, and answers a single learner unpaginated.
     supports_root_block = True
@@ -173,6 +182,12 @@ class CourseCompletionDetailView(CompletionView):
     lists_learners = True
 
     def handle(self, request: Request, course_key: str) -> Response:
+        """
+        GET and POST: one learner's entry, or every learner's for staff without ``username``.
+
+        Raises:
+            NotFound, BadRequest, PermissionDenied: as the schema's responses list them.
+        """
         params = self.params(request)
         key = parse_course_key(course_key)
         fields = self.requested_fields(params)
@@ -196,7 +211,7 @@ class CourseCompletionDetailView(CompletionView):
         self.paginate([progress])
         return self.paginated(shaping.course_entries([progress]))
 
-    def every_learner(self, params, key, fields, root_block, user_ids: Optional[list[int]]) -> Response:
+    def every_learner(self, params, key, fields, root_block, user_ids: list[int] | None) -> Response:
         """Staff without ``username``: every active enrollment, by user id, from stored values."""
         try:
             learners = reports.enrolled_learners(key, user_ids)
@@ -241,6 +256,7 @@ class CourseCompletionDetailView(CompletionView):
         responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """The parameters in the query string."""
         return self.handle(request, course_key)
 
     @extend_schema(
@@ -251,9 +267,16 @@ class CourseCompletionDetailView(CompletionView):
         description="Like GET, with the parameters in a JSON body (for id lists too long for a URL).",
     )
     def post(self, request: Request, course_key: str) -> Response:
+        """The parameters in the body."""
         return self.handle(request, course_key)
 
     def params(self, request: Request) -> Any:
+        """
+        The query string (GET) or the body (POST).
+
+        Raises:
+            BadRequest: a POST body that is not a JSON object.
+        """
         if request.method == "POST":
             if not isinstance(request.data, dict):
                 raise BadRequest("The request body must be a JSON object.")
@@ -282,6 +305,13 @@ class CourseStatsView(CompletionView):
         responses={200: schema_serializer(COURSE_STATS_RESPONSE), **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """
+        ``{"results": [course statistics]}``.
+
+        Raises:
+            PermissionDenied: not staff of the course (before the parameters are read).
+            NotFound, BadRequest: as the schema's responses list them.
+        """
         params = self.params(request)
         key = parse_course_key(course_key)
         if not has_course_staff_powers(request.user, key):  # before the parameters: 403 whatever they are
