@@ -13,6 +13,9 @@ are the ones DRF writes, key for key and in the same order:
   through DRF's own encoder (``default``); what it cannot write at all (integers beyond 64
   bits, keys that are not strings) is rendered by DRF.
 
+``orjson.Fragment`` s in the data (entries written beforehand: ``encoding.course_entries_json``)
+are embedded as they are; a view hands them only to a renderer that :meth:`~JSONRenderer.writes_compact`.
+
 An indented answer (``Accept: application/json; indent=2``), a host's non-compact or ASCII
 settings, and the browsable API are DRF's as before. NaN and infinities never reach the
 renderer: the encoders refuse them (``compiled.not_finite``), as DRF's strict mode does.
@@ -44,7 +47,7 @@ class JSONRenderer(renderers.JSONRenderer):
         """
         if data is None:
             return b""
-        if not self._writes_compact(accepted_media_type or "", renderer_context or {}):
+        if not self.writes_compact(accepted_media_type or "", renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
         try:
             body = orjson.dumps(data, default=self.encoder_class().default, option=_OPTIONS)
@@ -54,8 +57,12 @@ class JSONRenderer(renderers.JSONRenderer):
             body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
         return body
 
-    def _writes_compact(self, accepted_media_type: str, renderer_context: Mapping[str, Any]) -> bool:
-        """True when DRF would write compact, strict, UTF-8 JSON: the answers ``orjson`` writes the same."""
+    def writes_compact(self, accepted_media_type: str, renderer_context: Mapping[str, Any]) -> bool:
+        """
+        True when DRF would write compact, strict, UTF-8 JSON: the answers ``orjson`` writes.
+
+        Only these may hold ``orjson.Fragment`` s (JSON written beforehand, embedded as it is).
+        """
         plain = self.compact and not self.ensure_ascii and self.strict
         return plain and self.get_indent(accepted_media_type, renderer_context) is None
 

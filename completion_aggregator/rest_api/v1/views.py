@@ -44,7 +44,7 @@ from ..params import (
 )
 from ..parsers import PARSER_CLASSES
 from ..permissions import has_course_staff_powers, resolve_user
-from ..renderers import with_orjson
+from ..renderers import JSONRenderer, with_orjson
 from ..serializers import CourseDetailRequestSerializer
 from ..spec import COURSE_ENTRY, COURSE_STATS_RESPONSE
 
@@ -233,6 +233,9 @@ class CourseCompletionDetailView(CompletionView):
             raise NotFound(f"Course not found: '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+        renderer, media_type = self.request.accepted_renderer, self.request.accepted_media_type or ""
+        if isinstance(renderer, JSONRenderer) and renderer.writes_compact(media_type, {}):
+            return self.paginated(shaping.course_entries_json(progress))  # bytes per entry, not dicts
         return self.paginated(shaping.course_entries(progress))
 
     @extend_schema(
