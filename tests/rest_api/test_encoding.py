@@ -190,3 +190,18 @@ def test_the_generated_source_holds_no_value_of_a_request():
     assert set(binders) <= {name for name in binders if name.startswith(("g", "names"))}
     with pytest.raises(ValueError, match="not an attribute path"):
         spec.Attribute("course; import os")
+
+
+def test_entries_written_ahead_are_the_entries():
+    """The staff listing's fragments embed exactly the course entries (and the renderer escapes U+2028 in them)."""
+    import orjson
+
+    from completion_aggregator.rest_api.renderers import JSONRenderer
+
+    odd = dataclasses.replace(PROGRESS, username="zoë\u2028")
+    shaping = Shaping(("chapter", "vertical"), include_optional=True, include_username=True, with_ratio=True)
+    fragments = shaping.course_entries_json([PROGRESS, odd])
+    assert [orjson.loads(orjson.dumps(fragment)) for fragment in fragments] == shaping.course_entries([PROGRESS, odd])
+    body = JSONRenderer().render({"results": fragments}, "application/json")
+    assert body == JSONRenderer().render({"results": shaping.course_entries([PROGRESS, odd])}, "application/json")
+    assert b"zo\xc3\xab\\u2028" in body
