@@ -86,7 +86,7 @@ def component(entry: Entry, with_ratio: bool, aggregations: Iterable[str], refer
     return schema
 
 
-class EntrySerializer(serializers.Serializer):
+class EntrySerializer(serializers.Serializer[Any]):
     """Stands for an entry of :mod:`.spec` in the schema (see :func:`schema_serializer`)."""
 
     entry: ClassVar[Entry]
@@ -112,6 +112,8 @@ class EntrySchema(OpenApiSerializerExtension):
         target: type[EntrySerializer] = self.target if isinstance(self.target, type) else type(self.target)
 
         def reference(nested: Entry) -> dict[str, Any]:
-            return auto_schema.resolve_serializer(schema_serializer(nested, target.with_ratio), direction).ref
+            resolved = auto_schema.resolve_serializer(schema_serializer(nested, target.with_ratio), direction)
+            ref: dict[str, Any] = resolved.ref
+            return ref
 
         return component(target.entry, target.with_ratio, aggregation_names(), reference)

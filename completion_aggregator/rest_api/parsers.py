@@ -8,6 +8,7 @@ DRF's ``JSONParser`` turns malformed JSON into a 400 (``ParseError``) but lets P
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import parsers
@@ -17,7 +18,7 @@ from rest_framework.exceptions import ParseError
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser; a body nested too deep to decode is a ``ParseError`` (400), not a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         """
         The decoded JSON body.
 

@@ -1,5 +1,7 @@
 """drf-spectacular glue: how the schema describes the JWT authenticator."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -10,7 +12,7 @@ class JwtAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "jwtAuth"
     match_subclasses = True
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         """The ``Authorization`` header, as an API key."""
         return {
             "type": "apiKey",
@@ -27,7 +29,7 @@ class SessionAllowInactiveScheme(OpenApiAuthenticationExtension):
     name = "cookieAuth"
     match_subclasses = True
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         """The session cookie (named by ``SESSION_COOKIE_NAME``), as an API key."""
         from django.conf import settings
 

@@ -6,12 +6,14 @@ The answers are described from the field lists of ``spec`` (``openapi.schema_ser
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from .params import MAX_ID
 
 
-class CourseDetailRequestSerializer(serializers.Serializer):
+class CourseDetailRequestSerializer(serializers.Serializer[Any]):
     """The POST body of the v1 course detail endpoint (documentation; parsing is in ``params``)."""
 
     username = serializers.CharField(required=False)
@@ -23,7 +25,7 @@ class CourseDetailRequestSerializer(serializers.Serializer):
     include_optional = serializers.BooleanField(required=False)
 
 
-class BlockCompletionRequestSerializer(serializers.Serializer):
+class BlockCompletionRequestSerializer(serializers.Serializer[Any]):
     """
     The POST body of the v0 block completion endpoint (documentation).
 

@@ -7,7 +7,7 @@ The schema is at ``api/schema/``, the Swagger UI at ``api/docs/``. Included by
 
 from django.apps import apps
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 #: Where edx-platform (and the development project) mount the app.
@@ -38,16 +38,16 @@ class SwaggerView(SpectacularSwaggerView):
     def _swagger_ui_resource(filename: str) -> str:
         if apps.is_installed("drf_spectacular_sidecar"):
             return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
-        return SpectacularSwaggerView._swagger_ui_resource(filename)
+        return str(SpectacularSwaggerView._swagger_ui_resource(filename))
 
     @staticmethod
     def _swagger_ui_favicon() -> str:
         if apps.is_installed("drf_spectacular_sidecar"):
             return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
-        return SpectacularSwaggerView._swagger_ui_favicon()
+        return str(SpectacularSwaggerView._swagger_ui_favicon())
 
 
-def api_urlpatterns():
+def api_urlpatterns() -> list[URLPattern | URLResolver]:
     """The versioned endpoints (a fresh list each time: included twice, once for the schema)."""
     return [
         path("v1/", include("completion_aggregator.rest_api.v1.urls")),

@@ -143,11 +143,11 @@ class BlockCompletionView(v1.CompletionView):
         try:
             block = parse_block_key(block_key, key)
             completion = parse_completion(body.get("completion"))
-            created = reports.submit_block_completion(request.user, key, block, completion)
+            created = reports.submit_block_completion(self.requester(), key, block, completion)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         except reports.NotEnrolled:
-            raise NotFound(f"User '{request.user.get_username()}' is not enrolled in course '{key}'.") from None
+            raise NotFound(f"User '{self.requester().get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Block '{block_key}' is not in course '{key}'.") from None
         except reports.CompletionTrackingDisabled:

@@ -8,12 +8,17 @@ which also describe every answer in the OpenAPI schema: ``openapi``). v0
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied
+from opaque_keys.edx.keys import CourseKey, UsageKey
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,12 +94,12 @@ class CompletionView(APIView):
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = (IsAuthenticated,)
     parser_classes = PARSER_CLASSES
-    pagination_class = CompletionPagination
+    pagination_class: type[CompletionPagination] | None = CompletionPagination
     schema = AutoSchema()
     #: v0 completion objects also carry ``ratio``.
     with_ratio = False
     #: Field names ``requested_fields`` may list besides the aggregation names.
-    extra_fields = (MEAN, USERNAME, LOCKED)
+    extra_fields: tuple[str, ...] = (MEAN, USERNAME, LOCKED)
 
     # Input ------------------------------------------------------------------------------
     def params(self, request: Request) -> Any:
@@ -110,7 +115,9 @@ class CompletionView(APIView):
         """
         return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
 
-    def shaping(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> Shaping:
+    def shaping(
+        self, params: Any, fields: list[str], course_keys: Iterable[CourseKey] = (), with_username: bool = False
+    ) -> Shaping:
         """
         What to put in the course entries (means are computed here, once per course).
 
@@ -125,19 +132,33 @@ class CompletionView(APIView):
             with_ratio=self.with_ratio,
         )
 
+    def requester(self) -> AbstractBaseUser:
+        """
+        The authenticated user who sent the request.
+
+        Raises:
+            NotAuthenticated: an anonymous request (``IsAuthenticated`` refuses them first).
+        """
+        user = self.request.user
+        if isinstance(user, AnonymousUser) or not user.is_authenticated:
+            raise NotAuthenticated()
+        return user
+
     # Output -----------------------------------------------------------------------------
     def get_renderers(self) -> list[Any]:
         """The host's renderers, DRF's JSON renderer written by orjson (``renderers``, ADR 0022)."""
         return [renderer() for renderer in with_orjson(self.renderer_classes)]
 
-    def paginate(self, items):
+    def paginate(self, items: Sequence[Any] | QuerySet[Any]) -> list[Any]:
         """The current page of ``items`` (a list or queryset)."""
+        assert self.pagination_class is not None, "a paginated view"
         self.paginator = self.pagination_class()
-        return self.paginator.paginate_queryset(items, self.request, view=self)
+        return list(self.paginator.paginate_queryset(items, self.request, view=self) or [])
 
-    def paginated(self, data) -> Response:
+    def paginated(self, data: list[Any]) -> Response:
         """The pagination envelope around ``data`` (the page ``paginate`` chose)."""
-        return self.paginator.get_paginated_response(data)
+        response: Response = self.paginator.get_paginated_response(data)
+        return response
 
 
 class CourseCompletionListView(CompletionView):
@@ -162,7 +183,7 @@ class CourseCompletionListView(CompletionView):
         """The effective user's active enrollments (see the class docstring)."""
         params = self.params(request)
         fields = self.requested_fields(params)
-        user = resolve_user(request.user, parse_username(params.get("username")))
+        user = resolve_user(self.requester(), parse_username(params.get("username")))
         course_keys = reports.get_user_course_keys(
             user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only")
         )
@@ -194,9 +215,9 @@ class CourseCompletionDetailView(CompletionView):
         root_block = parse_usage_key(params.get("root_block")) if self.supports_root_block else None
         user_ids = parse_user_ids(params.get("user_ids")) if self.supports_user_ids else None
         username = parse_username(params.get("username"))
-        if username is None and self.lists_learners and has_course_staff_powers(request.user, key):
+        if username is None and self.lists_learners and has_course_staff_powers(self.requester(), key):
             return self.every_learner(params, key, fields, root_block, user_ids)
-        user = resolve_user(request.user, username, key)
+        user = resolve_user(self.requester(), username, key)
         try:
             progress = reports.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
         except CourseNotFound:
@@ -211,7 +232,9 @@ class CourseCompletionDetailView(CompletionView):
         self.paginate([progress])
         return self.paginated(shaping.course_entries([progress]))
 
-    def every_learner(self, params, key, fields, root_block, user_ids: list[int] | None) -> Response:
+    def every_learner(
+        self, params: Any, key: CourseKey, fields: list[str], root_block: UsageKey | None, user_ids: list[int] | None
+    ) -> Response:
         """Staff without ``username``: every active enrollment, by user id, from stored values."""
         try:
             learners = reports.enrolled_learners(key, user_ids)
@@ -317,14 +340,14 @@ class CourseStatsView(CompletionView):
         """
         params = self.params(request)
         key = parse_course_key(course_key)
-        if not has_course_staff_powers(request.user, key):  # before the parameters: 403 whatever they are
+        if not has_course_staff_powers(self.requester(), key):  # before the parameters: 403 whatever they are
             raise PermissionDenied("Only staff of this course may see its statistics.")
         fields = self.requested_fields(params)
         roles = parse_roles(params.get("exclude_roles"))
         cohort = parse_cohort(params.get("cohorts"))
         aggregations = [name for name in fields if name not in self.extra_fields]
         try:
-            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=request.user)
+            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=self.requester())
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         shaping = Shaping(
