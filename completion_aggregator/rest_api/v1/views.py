@@ -353,4 +353,4 @@ class CourseStatsView(CompletionView):
         shaping = Shaping(
             aggregations=tuple(aggregations), means={str(key): reports.get_mean(key)} if MEAN in fields else {}
         )
-        return Response(shaping.encoder(COURSE_STATS_RESPONSE)(stats))
+        return Response(shaping.stats_response(stats))
