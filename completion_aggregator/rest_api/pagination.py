@@ -1,5 +1,8 @@
 """Pagination of the REST API: edx-drf-extensions' namespaced envelope with a capped page size."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from edx_rest_framework_extensions.paginators import NamespacedPageNumberPagination
 from rest_framework.settings import api_settings
@@ -20,16 +23,16 @@ class CompletionPagination(NamespacedPageNumberPagination):
     page_size_query_param = "page_size"
 
     @property
-    def page_size(self) -> int:  # type: ignore[override]
+    def page_size(self) -> int:
         """The host's ``REST_FRAMEWORK["PAGE_SIZE"]`` (10 when unset), never above the cap."""
         return min(api_settings.PAGE_SIZE or DEFAULT_PAGE_SIZE, self.max_page_size)
 
     @property
-    def max_page_size(self) -> int:  # type: ignore[override]
+    def max_page_size(self) -> int:
         """Read at request time, so that a settings change applies without a restart."""
         return int(get_setting("COMPLETION_AGGREGATOR_MAX_PAGE_SIZE"))
 
-    def get_paginated_response_schema(self, schema: dict) -> dict:
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The OpenAPI shape of the namespaced envelope."""
         return {
             "type": "object",

@@ -3,11 +3,13 @@ Parsing and validation of the REST API's inputs.
 
 Bad input becomes a 400 or 404 whose ``detail`` names the bad value, never a 500.
 """
+
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -40,7 +42,12 @@ def aggregation_names() -> list[str]:
 
 
 def parse_course_key(raw: str) -> CourseKey:
-    """Raises NotFound: ``Invalid course key: '…'.``"""
+    """
+    The course key ``raw`` names.
+
+    Raises:
+        NotFound: ``Invalid course key: '…'.``
+    """
     try:
         return CourseKey.from_string(raw)
     except InvalidKeyError:
@@ -62,7 +69,7 @@ def parse_completion(raw: Any) -> float:
     infinities (``1e999`` included), booleans, other strings, values outside [0.0, 1.0].
     Source: the contract's v0 block endpoint ({"completion": 0.0–1.0}); issue 17, point 3.
     """
-    value: Optional[float] = None
+    value: float | None = None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = float(raw)
     elif isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
@@ -100,8 +107,13 @@ def parse_block_key(raw: str, course_key: CourseKey) -> UsageKey:
     return block
 
 
-def parse_usage_key(raw: Any, name: str = "root_block") -> Optional[UsageKey]:
-    """None for an absent value. Raises NotFound: ``Invalid root_block: '…'.``"""
+def parse_usage_key(raw: Any, name: str = "root_block") -> UsageKey | None:
+    """
+    The usage key ``raw`` names, or None for an absent value.
+
+    Raises:
+        NotFound: ``Invalid root_block: '…'.`` (``name`` in place of root_block).
+    """
     if raw is None or raw == "":
         return None
     try:
@@ -141,13 +153,11 @@ def parse_requested_fields(raw: Any, allowed: Iterable[str]) -> list[str]:
     invalid = [name for name in names if name not in allowed]
     if invalid:
         listed = ", ".join(f"'{name}'" for name in invalid)
-        raise BadRequest(
-            f"Invalid requested_fields: {listed}. Valid values are: {', '.join(sorted(allowed))}."
-        )
+        raise BadRequest(f"Invalid requested_fields: {listed}. Valid values are: {', '.join(sorted(allowed))}.")
     return names
 
 
-def parse_user_ids(raw: Any) -> Optional[list[int]]:
+def parse_user_ids(raw: Any) -> list[int] | None:
     """
     Integers from ``1,2.3`` (GET: comma- or period-separated) or ``[1, 2, 3]`` (POST).
 
@@ -170,7 +180,7 @@ def _is_id(text: str) -> bool:
     return re.fullmatch(r"[0-9]+", text) is not None and int(text) <= MAX_ID
 
 
-def parse_cohort(raw: Any) -> Optional[int]:
+def parse_cohort(raw: Any) -> int | None:
     """A cohort id or None. Raises BadRequest: ``Invalid cohorts: '…'``."""
     if raw is None or str(raw).strip() == "":
         return None
@@ -200,7 +210,7 @@ def parse_flag(raw: Any, name: str) -> bool:
     raise BadRequest(f"Invalid {name}: '{raw}' (expected true or false).")
 
 
-def parse_username(raw: Any) -> Optional[str]:
+def parse_username(raw: Any) -> str | None:
     """A username, or None when absent or empty."""
     if raw is None:
         return None

@@ -5,8 +5,10 @@ DRF's ``JSONParser`` turns malformed JSON into a 400 (``ParseError``) but lets P
 ``RecursionError`` through: a body nested about 1,000 deep (``[[[[…]]]]``) answered 500.
 :class:`JSONParser` here answers 400 for it too (issue 18).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import parsers
@@ -16,7 +18,7 @@ from rest_framework.exceptions import ParseError
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser; a body nested too deep to decode is a ``ParseError`` (400), not a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         """
         The decoded JSON body.
 

@@ -6,9 +6,8 @@ Who may see what.
 * Course staff and instructors (``adapter.is_course_staff``) have staff powers on the course
   detail and stats endpoints of their courses, and nothing outside them.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +22,7 @@ def is_global_staff(user: AbstractBaseUser) -> bool:
     return bool(getattr(user, "is_staff", False))
 
 
-def has_course_staff_powers(user: AbstractBaseUser, course_key: Optional[CourseKey]) -> bool:
+def has_course_staff_powers(user: AbstractBaseUser, course_key: CourseKey | None) -> bool:
     """Global staff, or (with a course) staff/instructor of that course or its org."""
     if is_global_staff(user):
         return True
@@ -31,7 +30,7 @@ def has_course_staff_powers(user: AbstractBaseUser, course_key: Optional[CourseK
 
 
 def resolve_user(
-    requester: AbstractBaseUser, username: Optional[str], course_key: Optional[CourseKey] = None
+    requester: AbstractBaseUser, username: str | None, course_key: CourseKey | None = None
 ) -> AbstractBaseUser:
     """
     The user whose data is asked for: the requester unless ``username`` names someone else.

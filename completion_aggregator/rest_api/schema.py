@@ -1,4 +1,7 @@
 """drf-spectacular glue: how the schema describes the JWT authenticator."""
+
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -9,7 +12,8 @@ class JwtAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "jwtAuth"
     match_subclasses = True
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        """The ``Authorization`` header, as an API key."""
         return {
             "type": "apiKey",
             "in": "header",
@@ -25,7 +29,8 @@ class SessionAllowInactiveScheme(OpenApiAuthenticationExtension):
     name = "cookieAuth"
     match_subclasses = True
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        """The session cookie (named by ``SESSION_COOKIE_NAME``), as an API key."""
         from django.conf import settings
 
         return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

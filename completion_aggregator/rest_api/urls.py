@@ -1,11 +1,13 @@
 """
-The REST API's URLs: ``v1/``, ``v0/``, and the OpenAPI schema (``api/schema/``) with its
-Swagger UI (``api/docs/``). Included by ``completion_aggregator.urls``, mounted under
-``completion-aggregator/`` (namespace ``completion_aggregator``).
+The REST API's URLs: ``v1/``, ``v0/``, the OpenAPI schema and its Swagger UI.
+
+The schema is at ``api/schema/``, the Swagger UI at ``api/docs/``. Included by
+``completion_aggregator.urls``, mounted under ``completion-aggregator/`` (namespace ``completion_aggregator``).
 """
+
 from django.apps import apps
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 #: Where edx-platform (and the development project) mount the app.
@@ -25,7 +27,9 @@ SCHEMA_SETTINGS = {
 
 class SwaggerView(SpectacularSwaggerView):
     """
-    Swagger UI with its assets served by the site itself when ``drf_spectacular_sidecar`` is an
+    Swagger UI with its assets served by the site itself where it can.
+
+    From the site itself when ``drf_spectacular_sidecar`` is an
     installed app (it is a requirement of this package), so that ``api/docs/`` works offline;
     otherwise wherever the host's ``SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"]`` says (a CDN by default).
     """
@@ -34,16 +38,16 @@ class SwaggerView(SpectacularSwaggerView):
     def _swagger_ui_resource(filename: str) -> str:
         if apps.is_installed("drf_spectacular_sidecar"):
             return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
-        return SpectacularSwaggerView._swagger_ui_resource(filename)
+        return str(SpectacularSwaggerView._swagger_ui_resource(filename))
 
     @staticmethod
     def _swagger_ui_favicon() -> str:
         if apps.is_installed("drf_spectacular_sidecar"):
             return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
-        return SpectacularSwaggerView._swagger_ui_favicon()
+        return str(SpectacularSwaggerView._swagger_ui_favicon())
 
 
-def api_urlpatterns():
+def api_urlpatterns() -> list[URLPattern | URLResolver]:
     """The versioned endpoints (a fresh list each time: included twice, once for the schema)."""
     return [
         path("v1/", include("completion_aggregator.rest_api.v1.urls")),

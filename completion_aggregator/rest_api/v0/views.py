@@ -5,10 +5,11 @@ Completions carry ``ratio``; the course detail has neither ``root_block`` nor ``
 and answers a single learner without the pagination envelope. The block completion endpoint
 records a learner's completion of one block.
 """
+
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,13 +19,12 @@ from rest_framework.response import Response
 from ...adapters.base import CourseNotFound
 from ...api import reports
 from ...api.progress import BlockNotInCourse
+from ..encoding import Shaping
+from ..openapi import schema_serializer
 from ..params import parse_block_key, parse_completion, parse_course_key
 from ..parsers import JSONParser
-from ..serializers import (
-    BlockCompletionRequestSerializer,
-    BlockCompletionResultSerializer,
-    CourseCompletionV0Serializer,
-)
+from ..serializers import BlockCompletionRequestSerializer
+from ..spec import BLOCK_COMPLETION_RESULT, COURSE_ENTRY, Recorded
 from ..v1 import views as v1
 
 _ERRORS = v1._ERRORS  # pylint: disable=protected-access
@@ -44,9 +44,10 @@ class CourseCompletionListView(v1.CourseCompletionListView):
             OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
             *v1.PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionV0Serializer(many=True), **_ERRORS},
+        responses={200: schema_serializer(COURSE_ENTRY, with_ratio=True)(many=True), **_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        """The effective user's enrollments (v1's answer, completions with ``ratio``)."""
         return super().get(request)
 
 
@@ -75,14 +76,17 @@ class CourseCompletionDetailView(v1.CourseCompletionDetailView):
             v1.REQUESTED_FIELDS_PARAM,
             v1.INCLUDE_OPTIONAL_PARAM,
         ],
-        responses={200: CourseCompletionV0Serializer, **_ERRORS},
+        responses={200: schema_serializer(COURSE_ENTRY, with_ratio=True), **_ERRORS},
         description="One learner's entry, bare (not paginated): the requesting user's unless username names another.",
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """One learner's bare entry (see the class docstring)."""
         return super().get(request, course_key)
 
 
 class ServiceUnavailable(APIException):
+    """503: completion tracking is disabled, nothing can be recorded."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Completion tracking is disabled."
     default_code = "service_unavailable"
@@ -118,8 +122,8 @@ class BlockCompletionView(v1.CompletionView):
         ],
         request=BlockCompletionRequestSerializer,
         responses={
-            201: BlockCompletionResultSerializer,
-            200: BlockCompletionResultSerializer,
+            201: schema_serializer(BLOCK_COMPLETION_RESULT),
+            200: schema_serializer(BLOCK_COMPLETION_RESULT),
             400: OpenApiResponse(description="completion missing or not a number between 0.0 and 1.0."),
             401: _ERRORS[401],
             404: OpenApiResponse(description="Invalid course or block key, not enrolled, or block not in course."),
@@ -128,21 +132,27 @@ class BlockCompletionView(v1.CompletionView):
         },
     )
     def post(self, request: Request, course_key: str, block_key: str) -> Response:
+        """
+        Record the completion; 201 when the learner had none for the block, 200 when it changed.
+
+        Raises:
+            NotFound, BadRequest, ServiceUnavailable: as the schema's responses list them.
+        """
         key = parse_course_key(course_key)
         body = request.data if hasattr(request.data, "get") else {}
         try:
             block = parse_block_key(block_key, key)
             completion = parse_completion(body.get("completion"))
-            created = reports.submit_block_completion(request.user, key, block, completion)
+            created = reports.submit_block_completion(self.requester(), key, block, completion)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         except reports.NotEnrolled:
-            raise NotFound(f"User '{request.user.get_username()}' is not enrolled in course '{key}'.") from None
+            raise NotFound(f"User '{self.requester().get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Block '{block_key}' is not in course '{key}'.") from None
         except reports.CompletionTrackingDisabled:
             raise ServiceUnavailable() from None
         return Response(
-            {"course_key": str(key), "block_key": str(block), "completion": completion},
+            Shaping().encoder(BLOCK_COMPLETION_RESULT)(Recorded(key, block, completion)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

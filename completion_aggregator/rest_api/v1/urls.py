@@ -1,4 +1,5 @@
 """v1 REST URLs (under ``completion-aggregator/v1/``)."""
+
 from django.urls import path, re_path
 
 from ...url_names import PEER_URL_NAMES, alias_patterns

@@ -1,17 +1,24 @@
 """
-v1 REST views. Thin: parse and validate input, check permissions, call the Python API, hand
-frozen data to ``shaping`` (course entries as plain dicts) or, for statistics, to the
-serializers. The serializers describe every answer in the OpenAPI schema. v0
+v1 REST views: thin, they parse input, check permissions and call the Python API.
+
+They hand frozen data to ``encoding`` (answers as plain dicts, written from the field lists of ``spec``,
+which also describe every answer in the OpenAPI schema: ``openapi``). v0
 (``rest_api.v0.views``) subclasses these.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied
+from opaque_keys.edx.keys import CourseKey, UsageKey
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,8 +29,9 @@ from ...api import reports
 from ...api.progress import BlockNotInCourse
 from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
 from ..authentication import AUTHENTICATION_CLASSES
+from ..encoding import Shaping
+from ..openapi import schema_serializer
 from ..pagination import CompletionPagination
-from ..parsers import PARSER_CLASSES
 from ..params import (
     LOCKED,
     MEAN,
@@ -35,25 +43,15 @@ from ..params import (
     parse_flag,
     parse_requested_fields,
     parse_roles,
-    parse_user_ids,
     parse_usage_key,
+    parse_user_ids,
     parse_username,
 )
+from ..parsers import PARSER_CLASSES
 from ..permissions import has_course_staff_powers, resolve_user
-from ..shaping import (
-    Shaping,
-    TextResultsResponse,
-    consumed,
-    course_entries_json,
-    cyclic_gc_paused,
-    text_encoder,
-)
-from ..serializers import (
-    CourseCompletionSerializer,
-    CourseDetailRequestSerializer,
-    CourseStatsResponseSerializer,
-    CourseStatsSerializer,
-)
+from ..renderers import JSONRenderer, with_orjson
+from ..serializers import CourseDetailRequestSerializer
+from ..spec import COURSE_ENTRY, COURSE_STATS_RESPONSE
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid parameter value (the message names it)."),
@@ -72,7 +70,8 @@ USERNAME_PARAM = OpenApiParameter(
 REQUESTED_FIELDS_PARAM = OpenApiParameter(
     "requested_fields",
     OpenApiTypes.STR,
-    description="Comma list: aggregation names (chapter, sequential, vertical) add block entries; "
+    description="Comma list: each aggregation name (the course entry's array fields: the configured block "
+    "types but course) adds that array of block entries; "
     "'mean' adds the course mean; 'username' adds the username; 'locked' adds the figures over the blocks "
     "the learner may not open (locked).",
 )
@@ -85,18 +84,22 @@ PAGE_PARAMS = [
 ]
 
 
+#: The answer of the v1 list and detail endpoints: course entries (paginated by the pagination class).
+COURSE_LIST = schema_serializer(COURSE_ENTRY)(many=True)
+
+
 class CompletionView(APIView):
     """What every completion endpoint shares: authentication, permission, pagination, shaping."""
 
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = (IsAuthenticated,)
     parser_classes = PARSER_CLASSES
-    pagination_class = CompletionPagination
+    pagination_class: type[CompletionPagination] | None = CompletionPagination
     schema = AutoSchema()
     #: v0 completion objects also carry ``ratio``.
     with_ratio = False
     #: Field names ``requested_fields`` may list besides the aggregation names.
-    extra_fields = (MEAN, USERNAME, LOCKED)
+    extra_fields: tuple[str, ...] = (MEAN, USERNAME, LOCKED)
 
     # Input ------------------------------------------------------------------------------
     def params(self, request: Request) -> Any:
@@ -104,9 +107,17 @@ class CompletionView(APIView):
         return request.query_params
 
     def requested_fields(self, params: Any) -> list[str]:
+        """
+        The ``requested_fields`` names, in request order.
+
+        Raises:
+            BadRequest: a name that is neither an aggregation name nor one of ``extra_fields``.
+        """
         return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
 
-    def shaping(self, params: Any, fields: list[str], course_keys=(), with_username: bool = False) -> Shaping:
+    def shaping(
+        self, params: Any, fields: list[str], course_keys: Iterable[CourseKey] = (), with_username: bool = False
+    ) -> Shaping:
         """
         What to put in the course entries (means are computed here, once per course).
 
@@ -121,15 +132,33 @@ class CompletionView(APIView):
             with_ratio=self.with_ratio,
         )
 
+    def requester(self) -> AbstractBaseUser:
+        """
+        The authenticated user who sent the request.
+
+        Raises:
+            NotAuthenticated: an anonymous request (``IsAuthenticated`` refuses them first).
+        """
+        user = self.request.user
+        if isinstance(user, AnonymousUser) or not user.is_authenticated:
+            raise NotAuthenticated()
+        return user
+
     # Output -----------------------------------------------------------------------------
-    def paginate(self, items):
+    def get_renderers(self) -> list[Any]:
+        """The host's renderers, DRF's JSON renderer written by orjson (``renderers``, ADR 0022)."""
+        return [renderer() for renderer in with_orjson(self.renderer_classes)]
+
+    def paginate(self, items: Sequence[Any] | QuerySet[Any]) -> list[Any]:
         """The current page of ``items`` (a list or queryset)."""
+        assert self.pagination_class is not None, "a paginated view"
         self.paginator = self.pagination_class()
-        return self.paginator.paginate_queryset(items, self.request, view=self)
+        return list(self.paginator.paginate_queryset(items, self.request, view=self) or [])
 
-    def paginated(self, data) -> Response:
-        return self.paginator.get_paginated_response(data)
-
+    def paginated(self, data: list[Any]) -> Response:
+        """The pagination envelope around ``data`` (the page ``paginate`` chose)."""
+        response: Response = self.paginator.get_paginated_response(data)
+        return response
 
 
 class CourseCompletionListView(CompletionView):
@@ -148,22 +177,23 @@ class CourseCompletionListView(CompletionView):
             OpenApiParameter("mobile_only", OpenApiTypes.BOOL, description="'true': only courses available on mobile."),
             *PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        """The effective user's active enrollments (see the class docstring)."""
         params = self.params(request)
         fields = self.requested_fields(params)
-        user = resolve_user(request.user, parse_username(params.get("username")))
-        course_keys = reports.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
+        user = resolve_user(self.requester(), parse_username(params.get("username")))
+        course_keys = reports.get_user_course_keys(
+            user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only")
+        )
         page = self.paginate(course_keys)
         progress = reports.get_user_progress(user, page, with_locked=LOCKED in fields)
         return self.paginated(self.shaping(params, fields, page).course_entries(progress))
 
 
 class CourseCompletionDetailView(CompletionView):
-    """
-    One course's completion: of one learner (fresh), or of every active enrollment (staff, stored).
-    """
+    """One course's completion: of one learner (fresh), or of every active enrollment (staff, stored)."""
 
     #: v0 has neither ``root_block`` nor ``user_ids``, and answers a single learner unpaginated.
     supports_root_block = True
@@ -173,15 +203,21 @@ class CourseCompletionDetailView(CompletionView):
     lists_learners = True
 
     def handle(self, request: Request, course_key: str) -> Response:
+        """
+        GET and POST: one learner's entry, or every learner's for staff without ``username``.
+
+        Raises:
+            NotFound, BadRequest, PermissionDenied: as the schema's responses list them.
+        """
         params = self.params(request)
         key = parse_course_key(course_key)
         fields = self.requested_fields(params)
         root_block = parse_usage_key(params.get("root_block")) if self.supports_root_block else None
         user_ids = parse_user_ids(params.get("user_ids")) if self.supports_user_ids else None
         username = parse_username(params.get("username"))
-        if username is None and self.lists_learners and has_course_staff_powers(request.user, key):
+        if username is None and self.lists_learners and has_course_staff_powers(self.requester(), key):
             return self.every_learner(params, key, fields, root_block, user_ids)
-        user = resolve_user(request.user, username, key)
+        user = resolve_user(self.requester(), username, key)
         try:
             progress = reports.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
         except CourseNotFound:
@@ -196,7 +232,9 @@ class CourseCompletionDetailView(CompletionView):
         self.paginate([progress])
         return self.paginated(shaping.course_entries([progress]))
 
-    def every_learner(self, params, key, fields, root_block, user_ids: Optional[list[int]]) -> Response:
+    def every_learner(
+        self, params: Any, key: CourseKey, fields: list[str], root_block: UsageKey | None, user_ids: list[int] | None
+    ) -> Response:
         """Staff without ``username``: every active enrollment, by user id, from stored values."""
         try:
             learners = reports.enrolled_learners(key, user_ids)
@@ -204,26 +242,24 @@ class CourseCompletionDetailView(CompletionView):
             raise NotFound(f"Course not found: '{key}'.") from None
         page = list(self.paginate(learners))
         shaping = self.shaping(params, fields, [key], with_username=True)
-        encode = text_encoder(self.request)
-        with cyclic_gc_paused():
-            try:
-                progress = reports.get_stored_progress_many(
-                    key,
-                    page,
-                    shaping.aggregations,
-                    root_block,
-                    timestamps=False,
-                    optional=shaping.include_optional,
-                    locked=LOCKED in fields,
-                )
-            except CourseNotFound:
-                raise NotFound(f"Course not found: '{key}'.") from None
-            except BlockNotInCourse:
-                raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
-            if encode is None:
-                return self.paginated(shaping.course_entries(consumed(progress)))
-            texts = course_entries_json(shaping, consumed(progress), encode)
-        return TextResultsResponse(self.paginated([]).data, texts)
+        try:
+            progress = reports.get_stored_progress_many(
+                key,
+                page,
+                shaping.aggregations,
+                root_block,
+                timestamps=False,
+                optional=shaping.include_optional,
+                locked=LOCKED in fields,
+            )
+        except CourseNotFound:
+            raise NotFound(f"Course not found: '{key}'.") from None
+        except BlockNotInCourse:
+            raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
+        renderer, media_type = self.request.accepted_renderer, self.request.accepted_media_type or ""
+        if isinstance(renderer, JSONRenderer) and renderer.writes_compact(media_type, {}):
+            return self.paginated(shaping.course_entries_json(progress))  # bytes per entry, not dicts
+        return self.paginated(shaping.course_entries(progress))
 
     @extend_schema(
         operation_id="completion_course_detail",
@@ -243,22 +279,30 @@ class CourseCompletionDetailView(CompletionView):
             ),
             *PAGE_PARAMS,
         ],
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS},
+        responses={200: COURSE_LIST, **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """The parameters in the query string."""
         return self.handle(request, course_key)
 
     @extend_schema(
         operation_id="completion_course_detail_post",
         parameters=[COURSE_KEY_PARAM, *PAGE_PARAMS],
         request=CourseDetailRequestSerializer,
-        responses={200: CourseCompletionSerializer(many=True), **_ERRORS, **UNSUPPORTED_MEDIA_TYPE},
+        responses={200: COURSE_LIST, **_ERRORS, **UNSUPPORTED_MEDIA_TYPE},
         description="Like GET, with the parameters in a JSON body (for id lists too long for a URL).",
     )
     def post(self, request: Request, course_key: str) -> Response:
+        """The parameters in the body."""
         return self.handle(request, course_key)
 
     def params(self, request: Request) -> Any:
+        """
+        The query string (GET) or the body (POST).
+
+        Raises:
+            BadRequest: a POST body that is not a JSON object.
+        """
         if request.method == "POST":
             if not isinstance(request.data, dict):
                 raise BadRequest("The request body must be a JSON object.")
@@ -284,24 +328,29 @@ class CourseStatsView(CompletionView):
                 description="Comma list: 'mean', and aggregation names (chapter, …) for per-block statistics.",
             ),
         ],
-        responses={200: CourseStatsResponseSerializer, **_ERRORS},
+        responses={200: schema_serializer(COURSE_STATS_RESPONSE), **_ERRORS},
     )
     def get(self, request: Request, course_key: str) -> Response:
+        """
+        ``{"results": [course statistics]}``.
+
+        Raises:
+            PermissionDenied: not staff of the course (before the parameters are read).
+            NotFound, BadRequest: as the schema's responses list them.
+        """
         params = self.params(request)
         key = parse_course_key(course_key)
-        if not has_course_staff_powers(request.user, key):  # before the parameters: 403 whatever they are
+        if not has_course_staff_powers(self.requester(), key):  # before the parameters: 403 whatever they are
             raise PermissionDenied("Only staff of this course may see its statistics.")
         fields = self.requested_fields(params)
         roles = parse_roles(params.get("exclude_roles"))
         cohort = parse_cohort(params.get("cohorts"))
         aggregations = [name for name in fields if name not in self.extra_fields]
         try:
-            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=request.user)
+            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=self.requester())
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
-        context = {
-            "request": request,
-            "aggregations": aggregations,
-            "means": {str(key): reports.get_mean(key)} if MEAN in fields else {},
-        }
-        return Response({"results": [CourseStatsSerializer(stats, context=context).data]})
+        shaping = Shaping(
+            aggregations=tuple(aggregations), means={str(key): reports.get_mean(key)} if MEAN in fields else {}
+        )
+        return Response(shaping.stats_response(stats))
