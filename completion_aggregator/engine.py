@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Collection, Iterable, Mapping, Optional
+from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
 
 from .data import AggregateData, CompletionMode, CourseStructureData, LockedData, ratio
 
 ModeLookup = Callable[[str], CompletionMode]
 # (block_key, completion value, modified) — the shape read from the database.
 CompletionRow = tuple[str, float, Optional[datetime]]
+T = TypeVar("T")
 
 
 class CourseGraphError(ValueError):
@@ -103,6 +104,20 @@ class CourseGraph:
                 found.add(index)
             stack.extend(self.children.get(key, ()))
         return frozenset(found)
+
+    def memo(self, name: str, build: Callable[[CourseGraph], T]) -> T:
+        """
+        ``build(self)``, computed once per graph and kept on it under ``name``.
+
+        For facts derived from the graph that only some callers need (the path-only parts,
+        :mod:`completion_aggregator.path_only`). Two threads may both build it once; either
+        result is kept (the graph is immutable, so they are equal).
+        """
+        found = self.__dict__.get(f"_memo_{name}")
+        if found is None:
+            found = build(self)
+            object.__setattr__(self, f"_memo_{name}", found)
+        return found
 
     @property
     def _positions(self) -> Mapping[str, int]:
