@@ -205,3 +205,28 @@ class CountedLearner(models.Model):
 
     def __str__(self) -> str:
         return f"CountedLearner({self.user_id} in {self.course_key})"
+
+
+class ComputedLearner(models.Model):
+    """
+    A learner whose Aggregator rows of a course this app last computed in full, and against which graph.
+
+    ``graph_digest`` is :func:`completion_aggregator.path_only.graph_digest` of the compiled
+    course graph of that full computation. While it matches the learner's current graph, their
+    stored rows are this app's own and consistent, so a change may be recomputed along its path
+    only (docs/decisions/0018-path-only-updates.rst). Rows written by the peer package, or by
+    a version of the structure other than the current one, never have a matching row here.
+    """
+
+    id = models.AutoField(primary_key=True)
+    course_key = CourseKeyField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    graph_digest = models.CharField(max_length=64)
+    computed = models.DateTimeField()
+
+    class Meta:
+        app_label = "completion_aggregator"
+        unique_together = [("course_key", "user")]
+
+    def __str__(self) -> str:
+        return f"ComputedLearner({self.user_id} in {self.course_key}: {self.graph_digest})"

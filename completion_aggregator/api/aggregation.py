@@ -2,37 +2,48 @@
 The write path: turn a chunk of learners' stale rows into stored Aggregator rows.
 
 One chunk = one course and many learners: one stale-rows query, one users query, the
-adapter's structure lookup, one completions query, one stored-aggregates query, one upsert
-of the rows that changed, one update resolving exactly the stale ids that were read.
+adapter's structure lookup, one query for the learners' marks (ADR 0018), then one
+completions query and one stored-aggregates query (for the learners recomputed in full,
+every row; for those updated along their changed paths, only the paths'), one upsert of the
+rows that changed, one update resolving exactly the stale ids that were read.
 """
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
-from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey, UsageKey
+from opaque_keys.edx.keys import CourseKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
 from ..conf import get_setting
-from ..data import AggregateData
-from ..engine import CourseGraphError, aggregate, aggregate_changed
-from ..events import build_events, emit_after_commit, tracked_types
-from ..models import Aggregator, StaleCompletion
-from ..upsert import Upsert
+from ..data import AggregateData, CourseStructureData
+from ..engine import CourseGraph, CourseGraphError, aggregate
+from ..events import emit_after_commit
+from ..models import StaleCompletion
+from ..path_only import PathPlan, aggregate_path, graph_digest, plan_path
 from .course_lock import ensure_course, lock_course, shard_for
 from .graphs import graph_for
 from .keys import as_course_key
+from .paths import (
+    StoredRows,
+    clear_marks,
+    read_all_completions,
+    read_all_rows,
+    read_completions_of,
+    read_marks,
+    read_rows_of,
+)
 from .queue import lock_stale_rows
-from .rows import VALUE_FIELDS, raw_block_key
-from .totals import record_changes
+from .writes import ChunkWrites, aggregator_row, write_rows
+
+__all__ = ["AggregationResult", "aggregate_learners", "aggregator_row", "write_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +56,7 @@ class AggregationResult:
 
     course_key: str
     learners: int = 0
+    path_learners: int = 0  # of ``learners``, those updated along their changed paths only (ADR 0018)
     stale_rows: int = 0
     rows_written: int = 0
     rows_deleted: int = 0
@@ -123,218 +135,129 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
             full_for.add(name)
         else:
             changed_for[name].add(str(block_key))
-    names = sorted({row[1] for row in stale})
-
-    users = list(get_user_model().objects.filter(username__in=names))
-    known = {user.get_username() for user in users}
-    result.unknown_users = [name for name in names if name not in known]
-    for name in result.unknown_users:
-        log.warning("completion_aggregator: no user %r; resolving their stale rows for %s", name, course_key)
+    users = _known_users(course_key, sorted({row[1] for row in stale}), result)
     if not users:
         _resolve(stale_ids)
         return
-
     try:
         structures = get_adapter().get_course_structures(course_key, users)
     except CourseNotFound:
         log.warning("completion_aggregator: course %s not found; resolving %d stale rows", course_key, len(stale_ids))
+        # Their changes are resolved unapplied: the learners' next updates must be full ones.
+        lock_course(course_key, create=True, shared=True)
+        clear_marks(course_key, [user.pk for user in users])
         _resolve(stale_ids)
         return
-
-    user_ids = [user.pk for user in users]
-    completions: dict[int, list] = defaultdict(list)
-    for user_id, block_key, value, modified in (
-        BlockCompletion.objects.filter(context_key=course_key, user_id__in=user_ids)
-        .annotate(raw_key=raw_block_key())
-        .values_list("user_id", "raw_key", "completion", "modified")
-    ):
-        completions[user_id].append((block_key, value, modified))
-
-    stored: dict[int, dict[str, AggregateData]] = defaultdict(dict)
-    stored_ids: dict[tuple[int, str], int] = {}
-    stored_created: dict[tuple[int, str], object] = {}  # for the tracking events (same query)
-    for row in (
-        Aggregator.objects.filter(course_key=course_key, user_id__in=user_ids)
-        .annotate(raw_key=raw_block_key())
-        .values_list("id", "user_id", "raw_key", "aggregation_name", *VALUE_FIELDS, "created")
-    ):
-        row_id, user_id, key, name, earned, possible, percent, o_earned, o_possible, o_percent, last, made = row
-        stored[user_id][key] = AggregateData(key, name, earned, possible, percent, o_earned, o_possible, o_percent, last)
-        stored_ids[(user_id, key)] = row_id
-        stored_created[(user_id, key)] = made
-
-    max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
-    # Rows are written as tuples of database-ready values (no model instance per row): keys and
-    # timestamps are converted once per distinct value by the fields' own converters.
-    known_upsert, new_upsert = _upserts()
-    block_db, stamp_db = new_upsert.db_value("block_key"), new_upsert.db_value("last_modified")
-    course_db = new_upsert.db_value("course_key")(course_key)
-    now = timezone.now()
-    now_db = stamp_db(now)
-    to_write: list[tuple] = []
-    to_delete: list[int] = []
-    deleted: list[tuple[int, None, AggregateData]] = []
-    event_types = tracked_types()
-    events: list = []
+    graphs = _graphs(course_key, users, structures)
+    marks = read_marks(course_key, [user.pk for user in users])
+    plans = _plans(graphs, users, full_for, changed_for, marks)
+    stored = StoredRows()
+    values = _path_values(course_key, graphs, plans, stored)
+    result.path_learners = len(values)
+    full_ids = [user.pk for user in users if user.pk in graphs and user.pk not in values]
+    values.update(_full_values(course_key, graphs, full_ids, stored))
+    writes = ChunkWrites(course_key)
     for user in users:
-        name = user.get_username()
+        if user.pk in values:
+            result.learners += 1
+            writes.collect(user, values[user.pk], stored, whole=user.pk in full_ids)
+    new_marks = {pk: graph_digest(graphs[pk]) for pk in full_ids}
+    new_marks = {pk: digest for pk, digest in new_marks.items() if marks.get(pk) != digest}
+    # Learners skipped (course hidden from them, graph error): their changes are resolved unapplied.
+    unmarked = [user.pk for user in users if user.pk not in graphs and user.pk in marks]
+    writes.commit(new_marks, unmarked, shard=shard_for([user.pk for user in users]))
+    result.changed = writes.changed
+    _resolve(stale_ids)
+    result.rows_written = len(writes.rows)
+    result.rows_deleted = len(writes.to_delete)
+    emit_after_commit(writes.events)  # discarded if the transaction rolls back
+
+
+def _known_users(course_key: CourseKey, names: list[str], result: AggregationResult) -> list[AbstractBaseUser]:
+    """The users of ``names`` (in username order); the unknown names are logged into ``result``."""
+    users: list[AbstractBaseUser] = list(get_user_model().objects.filter(username__in=names))
+    known = {user.get_username() for user in users}
+    result.unknown_users = [name for name in names if name not in known]
+    for name in result.unknown_users:
+        log.warning("completion_aggregator: no user %r; resolving their stale rows for %s", name, course_key)
+    return users
+
+
+def _graphs(course_key: CourseKey, users: list[AbstractBaseUser], structures: Mapping[int, CourseStructureData]) -> dict[int, CourseGraph]:
+    """The compiled graph of each user with something to store (not those the course is hidden from)."""
+    graphs: dict[int, CourseGraph] = {}
+    for user in users:
         if structures[user.pk].root_hidden:
             # The course has not started (or is staff-only) for this learner: nothing to store;
             # reads compute the empty course, and the real one once it starts (ADR 0015).
             continue
         try:
-            graph = graph_for(structures[user.pk])
+            graphs[user.pk] = graph_for(structures[user.pk])
         except CourseGraphError:
-            log.exception("completion_aggregator: cannot compile %s for %s; resolving", course_key, name)
+            log.exception("completion_aggregator: cannot compile %s for %s; resolving", course_key, user.get_username())
+    return graphs
+
+
+def _plans(
+    graphs: Mapping[int, CourseGraph],
+    users: list[AbstractBaseUser],
+    full_for: set[str],
+    changed_for: Mapping[str, set[str]],
+    marks: Mapping[int, str],
+) -> dict[int, PathPlan]:
+    """
+    The learners that may be updated along their changed paths only, with their plans (ADR 0018).
+
+    Only learners whose stored rows this app computed in full against the graph they have now
+    (their mark), with changed leaves queued and no full recompute asked for.
+    """
+    if not get_setting("COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES"):
+        return {}
+    max_changed = int(get_setting("COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS"))
+    plans: dict[int, PathPlan] = {}
+    for user in users:
+        graph = graphs.get(user.pk)
+        changed = changed_for.get(user.get_username(), set())
+        if graph is None or user.get_username() in full_for or not changed or len(changed) > max_changed:
             continue
-        mine = stored.get(user.pk, {})
-        changed = changed_for.get(name, set())
-        if name in full_for or not mine or len(changed) > max_changed or not changed:
-            values = aggregate(graph, completions.get(user.pk, ()))
-        else:
-            values = aggregate_changed(graph, completions.get(user.pk, ()), changed, mine)
-        result.learners += 1
-        current = set()
-        for value in values:
-            current.add(value.block_key)
-            before = mine.get(value.block_key)
-            if before is not None and before.block_type == value.block_type and before.same_values(value):
-                continue
-            last = value.last_modified or (before.last_modified if before else None) or now
-            to_write.append(
-                (
-                    stored_ids.get((user.pk, value.block_key)),
-                    user.pk,
-                    course_db,
-                    value.block_type,
-                    block_db(value.block_key),
-                    value.earned,
-                    value.possible,
-                    value.percent,
-                    value.optional_earned,
-                    value.optional_possible,
-                    value.optional_percent,
-                    stamp_db(last),
-                    now_db,
-                    now_db,
-                )
-            )
-            result.changed.append((user.pk, value, before))
-            if event_types:
-                events.extend(
-                    build_events(
-                        course_key=str(course_key),
-                        user_id=user.pk,
-                        username=name,
-                        value=value,
-                        before=before,
-                        created=stored_created.get((user.pk, value.block_key)) or now,
-                        modified=now,
-                        types=event_types,
-                    )
-                )
-        for key, before in mine.items():
-            if key not in current:
-                to_delete.append(stored_ids[(user.pk, key)])
-                deleted.append((user.pk, None, before))
-
-    changes = [*result.changed, *deleted]
-    if changes:
-        # Lock order, step 2: the course's lock row before any Aggregator or totals row. Shared:
-        # other chunks of the course go on writing; a user's deletion, a sync or a rebuild
-        # (exclusive) waits for this commit, and this chunk waits for theirs (ADR 0020).
-        course = lock_course(course_key, create=True, shared=True)
-        _write_prepared(to_write, known_upsert, new_upsert)
-        for start in range(0, len(to_delete), _ID_CHUNK):
-            Aggregator.objects.filter(id__in=sorted(to_delete[start : start + _ID_CHUNK])).delete()
-        # The statistics' totals, same transaction, in a shard it claims (its id range's first).
-        record_changes(course_key, changes, course=course, shard=shard_for(user_ids))
-    _resolve(stale_ids)
-    result.rows_written = len(to_write)
-    result.rows_deleted = len(to_delete)
-    emit_after_commit(events)  # discarded if the transaction rolls back
+        if marks.get(user.pk) != graph_digest(graph):
+            continue
+        plan = plan_path(graph, changed)
+        if plan is not None:
+            plans[user.pk] = plan
+    return plans
 
 
-def aggregator_row(
-    user_id: int,
-    course_key: CourseKey,
-    value: AggregateData,
-    block_key: UsageKey | str,
-    last_modified: datetime,
-    now: datetime,
-    row_id: int | None = None,
-) -> Aggregator:
-    """The (unsaved) Aggregator row storing ``value``; ``row_id``: the stored row it replaces."""
-    return Aggregator(
-        id=row_id,
-        user_id=user_id,
-        course_key=course_key,
-        aggregation_name=value.block_type,
-        block_key=block_key,
-        earned=value.earned,
-        possible=value.possible,
-        percent=value.percent,
-        optional_earned=value.optional_earned,
-        optional_possible=value.optional_possible,
-        optional_percent=value.optional_percent,
-        last_modified=last_modified,
-        created=now,
-        modified=now,
-    )
+def _path_values(
+    course_key: CourseKey, graphs: Mapping[int, CourseGraph], plans: Mapping[int, PathPlan], stored: StoredRows
+) -> dict[int, list[AggregateData]]:
+    """The path-only values of the planned learners (one rows and one completions statement per chunk)."""
+    if not plans:
+        return {}
+    read_rows_of(course_key, {pk: plan.row_keys for pk, plan in plans.items()}, stored)
+    completions = read_completions_of(course_key, {pk: plan.leaf_keys for pk, plan in plans.items() if plan.leaf_keys})
+    values: dict[int, list[AggregateData]] = {}
+    for pk, plan in plans.items():
+        found = aggregate_path(graphs[pk], plan, completions.get(pk, ()), stored.values.get(pk, {}))
+        if found is not None:  # else: recomputed in full (rows missing or inconsistent, an undecidable time)
+            values[pk] = found
+    return values
 
 
-#: The columns of a prepared Aggregator row (:func:`_write_prepared`), after its stored id.
-ROW_COLUMNS = (
-    "user_id",
-    "course_key",
-    "aggregation_name",
-    "block_key",
-    *VALUE_FIELDS,
-    "created",
-    "modified",
-)
-#: The key of a row stored without an id (the peer's unique key).
-UNIQUE_KEY = ("course_key", "block_key", "user", "aggregation_name")
-
-
-def _upserts() -> tuple[Upsert, Upsert]:
-    """The upsert of rows read with an id (keyed by it) and of new rows (keyed by the unique key)."""
-    update = [*VALUE_FIELDS, "modified"]
-    return (
-        Upsert(Aggregator, ("id", *ROW_COLUMNS), ("id",), update),
-        Upsert(Aggregator, ROW_COLUMNS, UNIQUE_KEY, update),
-    )
-
-
-def _write_prepared(rows: list[tuple], known: Upsert, new: Upsert) -> None:
-    """Write prepared rows (stored id or None, then :data:`ROW_COLUMNS`): see :func:`write_rows`."""
-    with_id = [row for row in rows if row[0] is not None]
-    without = [row[1:] for row in rows if row[0] is None]
-    known.write(with_id)
-    new.write(without)
-
-
-def write_rows(rows: list[Aggregator]) -> None:
+def _full_values(
+    course_key: CourseKey, graphs: Mapping[int, CourseGraph], user_ids: list[int], stored: StoredRows
+) -> dict[int, list[AggregateData]]:
     """
-    Store computed rows: one upsert for the rows read with an id, keyed by that id, one for new rows.
+    Every aggregator of ``user_ids``, from all their completions (one query each for completions and rows).
 
-    An upsert that carries the stored id meets the existing row in the table's own (clustered)
-    index and updates it there; without the id, MariaDB first tries an insert, probes the unique
-    key (course_key, block_key, user, aggregation_name), undoes the insert and then updates —
-    on a table larger than the buffer pool, about twice the work per changed row. Rows read with
-    an id cannot vanish before the write (their learner's stale rows are locked); were one gone,
-    the upsert would insert it again under its id. ``created`` is kept on update.
-
-    The aggregation builds the rows as tuples of database-ready values (:mod:`..upsert`); this
-    entry point takes model instances (unsaved rows from :func:`aggregator_row`).
+    Stored rows are only compared with, never trusted: rows of another graph, the peer's or
+    inconsistent ones are all recomputed (ADR 0018).
     """
-    known, new = _upserts()
-    converters = {name: new.db_value(name) for name in ("course_key", "block_key", "last_modified", "created", "modified")}
-    prepared = [
-        (row.id, *(converters[name](getattr(row, name)) if name in converters else getattr(row, name) for name in ROW_COLUMNS))
-        for row in rows
-    ]
-    _write_prepared(prepared, known, new)
+    if not user_ids:
+        return {}
+    completions = read_all_completions(course_key, user_ids)
+    read_all_rows(course_key, user_ids, stored)
+    return {pk: aggregate(graphs[pk], completions.get(pk, ())) for pk in user_ids}
 
 
 def _resolve(ids: list[int]) -> None:

@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_AGGREGATOR_TOTALS_SHARDS": 8,
     # More changed blocks than this for one learner means a full recompute of that learner.
     "COMPLETION_AGGREGATOR_MAX_CHANGED_BLOCKS": 50,
+    # Recompute a learner's changed blocks along their paths only (the stored rows beside the path and
+    # the completions under it) when this app computed their rows in full against the current structure
+    # (ADR 0018); False: read every completion and row of the learner, as before.
+    "COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES": True,
     # Upper bound on the REST ``page_size`` parameter.
     "COMPLETION_AGGREGATOR_MAX_PAGE_SIZE": 1000,
     # Cache lifetime (s) of the course ``mean``.

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from completion_aggregator import api
 from completion_aggregator.api import totals
-from completion_aggregator.models import Aggregator, CourseTotal, StaleCompletion
+from completion_aggregator.models import Aggregator, ComputedLearner, CourseTotal, StaleCompletion
 from tests.helpers import build_course, learner
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -193,6 +193,7 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert "0008_add_lookup_indexes" in applied
         assert "0009_add_statistics_covering_index" in applied
         assert "0010_add_statistics_totals" in applied
+        assert "0012_computed_learners" in applied
         assert not CourseTotal.objects.exists()  # built later, by the service or the command
         assert Aggregator.objects.count() == inserted
         assert StaleCompletion.objects.filter(resolved=False).count() == 1
@@ -233,6 +234,23 @@ def test_peer_database_migrates_and_keeps_every_row():
         stats = api.get_course_stats(course_key)
         assert (stats.learners, stats.mean_completion.earned) == (2, 2.0)
 
+        # Path-only updates (ADR 0018) never build on the peer's rows: the queued learner was
+        # recomputed in full, which marks their rows as ours; the kept learner's next change
+        # recomputes them in full too, so the peer's values beside its path are replaced.
+        assert set(ComputedLearner.objects.values_list("user_id", flat=True)) == {queued.pk}
+        BlockCompletion.objects.create(user=kept, context_key=course_key, block_key=leaves[3], block_type="html", completion=1.0)
+        call_command("run_aggregator_service", verbosity=0)
+        chapters = Aggregator.objects.filter(user=kept, aggregation_name="chapter").order_by("block_key")
+        assert [(row.earned, row.possible) for row in chapters] == [(0.0, 2.0), (1.0, 2.0)]
+        assert Aggregator.objects.get(user=kept, aggregation_name="course").earned == 1.0
+        assert set(ComputedLearner.objects.values_list("user_id", flat=True)) == {queued.pk, kept.pk}
+        # The queued learner's next change follows their path only, from their own rows.
+        BlockCompletion.objects.create(user=queued, context_key=course_key, block_key=leaves[1], block_type="html", completion=1.0)
+        result = api.aggregate_learners(course_key, ["queued"])
+        assert (result.path_learners, result.rows_written) == (1, 4)
+        assert Aggregator.objects.get(user=queued, aggregation_name="course").earned == 2.0
+        assert totals.check(course_key) == []
+
         # Rolling back (docs/switching.rst) drops our indexes and keeps every row.
         rows = Aggregator.objects.count()
         call_command("migrate", "completion_aggregator", "0001_squashed_0007_aggregator_optional_completion", verbosity=0)
@@ -247,6 +265,7 @@ def test_peer_database_migrates_and_keeps_every_row():
             "completion_aggregator_blocktotal",
             "completion_aggregator_countedlearner",
             "completion_aggregator_totalshard",
+            "completion_aggregator_computedlearner",
         }
     finally:
         # Leave the test database with our own schema for the tests that follow.
