@@ -641,75 +641,134 @@ class Bench:
         10 % of learners get one new completion each, then one run_service() (eager Celery).
 
         Done in INCREMENTAL_ROUNDS rounds (different learners each time) and the median round
-        reported: a one-second measurement is at the mercy of a shared machine.
+        reported: a one-second measurement is at the mercy of a shared machine. Each round
+        is run twice, in turns on other learners: with path-only updates (ADR 0018), then with
+        ``COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES`` off (every completion and row of each
+        learner read, as before them). Both are reported as a ratio to the forced
+        re-aggregation's time per learner and to each other.
         """
-        from benchmarks import dataset
-        from completion_aggregator.batch import run_service
-        from completion_aggregator.models import StaleCompletion
+        from django.test.utils import override_settings
 
         log("incremental service runs …")
         rng = random.Random(f"incremental:{self.args.seed}")
         count = max(1, round(self.n * INCREMENTAL_SHARE))
-        rounds = []
+        rounds: dict[bool, list[dict]] = {True: [], False: []}
         for number in range(INCREMENTAL_ROUNDS):
-            chosen = sorted(rng.sample(self.learners, count), key=lambda l: l.index)
-            dataset.add_one_completion(self.course, chosen, self.args.seed, f"incremental{number}")
-            record: dict[str, Any] = {"learners": count}
-            with phase(record, f"incremental_service_{number}") as counter:
+            for path_only in (True, False):
+                chosen = sorted(rng.sample(self.learners, count), key=lambda l: l.index)
+                suffix = "" if path_only else "_full_reads"
+                with override_settings(COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES=path_only):
+                    rounds[path_only].append(self._incremental_round(chosen, f"incremental{suffix}{number}"))
+        forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
+        for path_only, name in ((True, "incremental_service"), (False, "incremental_full_reads")):
+            runs = rounds[path_only]
+            record = dict(sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2])
+            record["rounds_ms_per_learner"] = [r["ms_per_learner"] for r in runs]
+            record["rounds_cpu_ms_per_learner"] = [r["cpu_ms_per_learner"] for r in runs]
+            self.ratios(record, record["seconds"], count)
+            record["ratio_forced_reaggregation_per_learner"] = _ratio(record["ms_per_learner"], forced)
+            self.phases[name] = record
+        path, full = self.phases["incremental_service"], self.phases["incremental_full_reads"]
+        path["ratio_full_reads"] = _ratio(path["ms_per_learner"], full["ms_per_learner"])
+        path["cpu_ratio_full_reads"] = _ratio(path["cpu_ms_per_learner"], full["cpu_ms_per_learner"])
+
+    def _incremental_round(self, chosen: list, label: str) -> dict:
+        """One new completion for each of ``chosen``, then one service run, timed (wall and CPU)."""
+        from celery.signals import task_postrun
+
+        from benchmarks import dataset
+        from completion_aggregator.batch import run_service
+        from completion_aggregator.models import StaleCompletion
+
+        count = len(chosen)
+        dataset.add_one_completion(self.course, chosen, self.args.seed, label)
+        record: dict[str, Any] = {"learners": count}
+        results: list[dict] = []
+
+        def collect(retval=None, **_kwargs) -> None:  # the eager tasks' return values
+            if isinstance(retval, dict):
+                results.append(retval)
+
+        task_postrun.connect(collect, weak=False)
+        try:
+            with phase(record, label) as counter:
+                cpu = time.process_time()
                 start = time.perf_counter()
                 summary = run_service()
                 seconds = time.perf_counter() - start
-            record["seconds"] = seconds
-            record["queries"] = counter.count
-            record["service_learners"] = summary.learners
-            record["stale_rows"] = summary.stale_rows
-            record["tasks"] = summary.tasks
-            record["ms_per_learner"] = round(seconds / count * 1000, 3)
-            record["queries_per_learner"] = round(counter.count / count, 3)
-            record["left_unresolved"] = StaleCompletion.objects.filter(resolved=False).count()
-            rounds.append(record)
-        record = dict(sorted(rounds, key=lambda r: r["seconds"])[len(rounds) // 2])
-        record["rounds_ms_per_learner"] = [r["ms_per_learner"] for r in rounds]
-        self.ratios(record, record["seconds"], count)
-        forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
-        record["ratio_forced_reaggregation_per_learner"] = _ratio(record["ms_per_learner"], forced)
-        self.phases["incremental_service"] = record
+                cpu = time.process_time() - cpu
+        finally:
+            task_postrun.disconnect(collect)
+        record["path_learners"] = sum(result.get("path_learners", 0) for result in results)
+        record["seconds"] = seconds
+        record["cpu_seconds"] = cpu
+        record["queries"] = counter.count
+        record["service_learners"] = summary.learners
+        record["stale_rows"] = summary.stale_rows
+        record["tasks"] = summary.tasks
+        record["ms_per_learner"] = round(seconds / count * 1000, 3)
+        record["cpu_ms_per_learner"] = round(cpu / count * 1000, 3)
+        record["queries_per_learner"] = round(counter.count / count, 3)
+        record["left_unresolved"] = StaleCompletion.objects.filter(resolved=False).count()
+        return record
 
     def sync_completions(self) -> None:
         """
         Synchronous mode: one new completion, then aggregate_learners for that learner alone.
 
         What the write path does after each completion's commit in synchronous mode, one
-        learner at a time (SYNC_SAMPLE learners), timed per completion and compared with the
-        forced re-aggregation's time per learner (a whole recompute) of the same run.
+        learner at a time (SYNC_SAMPLE learners), timed per completion (wall and CPU): with
+        path-only updates, then (another completion each) with them off, then the same
+        learners recomputed whole (``force=True``), all in this run.
         """
+        from django.test.utils import override_settings
+
         from benchmarks import dataset
         from completion_aggregator.api import aggregate_learners
 
         log("synchronous mode: one completion, one learner …")
         rng = random.Random(f"sync:{self.args.seed}")
         sample = sorted(rng.sample(self.learners, min(SYNC_SAMPLE, self.n)), key=lambda l: l.index)
-        dataset.add_one_completion(self.course, sample, self.args.seed, "sync")
         record: dict[str, Any] = {"learners": len(sample)}
-        times = []
-        with phase(record, "sync_completions") as counter:
-            for learner in sample:
-                start = time.perf_counter()
-                aggregate_learners(self.course.key, [learner.username])
-                times.append((time.perf_counter() - start) * 1000)
-        forced_times = []
-        with phase(record, "sync_forced") as forced_counter:  # the same learners, recomputed whole
-            for learner in sample:
-                start = time.perf_counter()
-                aggregate_learners(self.course.key, [learner.username], force=True)
-                forced_times.append((time.perf_counter() - start) * 1000)
-        record["queries"] = counter.count
-        record["forced_queries"] = forced_counter.count
+        path_learners = 0
+
+        def one_by_one(label: str, force: bool = False) -> tuple[list[float], list[float], int]:
+            nonlocal path_learners
+            times, cpu_times = [], []
+            with phase(record, label) as counter:
+                for learner in sample:
+                    cpu = time.process_time()
+                    start = time.perf_counter()
+                    result = aggregate_learners(self.course.key, [learner.username], force=force)
+                    times.append((time.perf_counter() - start) * 1000)
+                    cpu_times.append((time.process_time() - cpu) * 1000)
+                    if label == "sync_completions":
+                        path_learners += result.path_learners
+            return times, cpu_times, counter.count
+
+        dataset.add_one_completion(self.course, sample, self.args.seed, "sync")
+        times, cpu_times, queries = one_by_one("sync_completions")
+        dataset.add_one_completion(self.course, sample, self.args.seed, "sync_full_reads")
+        with override_settings(COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES=False):
+            full_times, full_cpu, full_queries = one_by_one("sync_full_reads")
+        forced_times, forced_cpu, forced_queries = one_by_one("sync_forced", force=True)  # the same learners, recomputed whole
+        record["queries"] = queries
+        record["full_reads_queries"] = full_queries
+        record["forced_queries"] = forced_queries
+        record["path_learners"] = path_learners
         record["seconds"] = sum(times) / 1000
         record["median_ms"] = round(statistics.median(times), 3)
+        record["cpu_median_ms"] = round(statistics.median(cpu_times), 3)
+        record["full_reads_median_ms"] = round(statistics.median(full_times), 3)
+        record["full_reads_cpu_median_ms"] = round(statistics.median(full_cpu), 3)
         record["forced_median_ms"] = round(statistics.median(forced_times), 3)
+        record["forced_cpu_median_ms"] = round(statistics.median(forced_cpu), 3)
         record["ratio_forced_single_learner"] = _ratio(record["median_ms"], record["forced_median_ms"])
-        record["queries_per_completion"] = round(counter.count / len(sample), 1)
+        record["cpu_ratio_forced_single_learner"] = _ratio(record["cpu_median_ms"], record["forced_cpu_median_ms"])
+        record["ratio_full_reads"] = _ratio(record["median_ms"], record["full_reads_median_ms"])
+        record["cpu_ratio_full_reads"] = _ratio(record["cpu_median_ms"], record["full_reads_cpu_median_ms"])
+        record["full_reads_ratio_forced_single_learner"] = _ratio(record["full_reads_median_ms"], record["forced_median_ms"])
+        record["queries_per_completion"] = round(queries / len(sample), 1)
         forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
         record["ratio_forced_reaggregation_per_learner"] = _ratio(record["median_ms"], forced)
         self.phases["sync_completions"] = record
@@ -1016,13 +1075,28 @@ def table_rows(results: dict) -> list[tuple]:
     add("  rows written", f["rows_written"], "rows")
     i = p["incremental_service"]
     add(f"incremental service run ({i['learners']} learners)", i["ms_per_learner"], "ms/learner", i)
+    add("  CPU", i["cpu_ms_per_learner"], "ms/learner")
     add("  × forced re-agg. per learner", i["ratio_forced_reaggregation_per_learner"], "×")
     add("  queries", i["queries_per_learner"], "queries/learner")
+    if "incremental_full_reads" in p:
+        fr = p["incremental_full_reads"]
+        add("  path-only off (full reads)", fr["ms_per_learner"], "ms/learner", fr)
+        add("    CPU", fr["cpu_ms_per_learner"], "ms/learner")
+        add("    × forced re-agg. per learner", fr["ratio_forced_reaggregation_per_learner"], "×")
+        add("  path-only × full reads", i["ratio_full_reads"], "×")
+        add("  path-only × full reads, CPU", i["cpu_ratio_full_reads"], "×")
     if "sync_completions" in p:
         sc = p["sync_completions"]
         add(f"sync mode: one completion, one learner ({sc['learners']})", sc["median_ms"], "ms median")
+        add("  CPU", sc["cpu_median_ms"], "ms median")
         add("  × the same learner recomputed whole", sc["ratio_forced_single_learner"], "×")
+        add("  CPU × recomputed whole", sc["cpu_ratio_forced_single_learner"], "×")
         add("  queries", sc["queries_per_completion"], "queries/completion")
+        add("  path-only off (full reads)", sc["full_reads_median_ms"], "ms median")
+        add("    CPU", sc["full_reads_cpu_median_ms"], "ms median")
+        add("    × the same learner recomputed whole", sc["full_reads_ratio_forced_single_learner"], "×")
+        add("  path-only × full reads", sc["ratio_full_reads"], "×")
+        add("  path-only × full reads, CPU", sc["cpu_ratio_full_reads"], "×")
     fr, st = p["single_fresh"], p["single_stored"]
     add("single learner, pending changes (fresh)", fr["median_ms"], "ms median", fr)
     add("  queries", fr["median_queries"], "queries")

@@ -37,7 +37,12 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
     if key is None:
         return {}
     result = api.aggregate_learners(key, list(usernames), force=force)
-    return {"learners": result.learners, "stale_rows": result.stale_rows, "rows_written": result.rows_written}
+    return {
+        "learners": result.learners,
+        "path_learners": result.path_learners,
+        "stale_rows": result.stale_rows,
+        "rows_written": result.rows_written,
+    }
 
 
 @shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")

@@ -17,8 +17,28 @@ PHASES = {
     "write_floor": ("seconds", "rows", "rows_per_s", "queries"),
     "store_all": ("seconds", "learners_per_s", "rows_per_s", "rows_written", "queries_per_learner", "ratio_read_floor", "ratio_write_floor"),
     "reaggregate_forced": ("seconds", "learners_per_s", "queries_per_learner", "ratio_read_floor", "ratio_write_floor"),
-    "incremental_service": ("seconds", "ms_per_learner", "queries_per_learner", "ratio_read_floor", "ratio_forced_reaggregation_per_learner"),
-    "sync_completions": ("median_ms", "forced_median_ms", "queries_per_completion", "ratio_forced_single_learner"),
+    "incremental_service": (
+        "seconds",
+        "ms_per_learner",
+        "cpu_ms_per_learner",
+        "queries_per_learner",
+        "ratio_read_floor",
+        "ratio_forced_reaggregation_per_learner",
+        "ratio_full_reads",
+        "cpu_ratio_full_reads",
+    ),
+    "incremental_full_reads": ("seconds", "ms_per_learner", "cpu_ms_per_learner", "ratio_forced_reaggregation_per_learner"),
+    "sync_completions": (
+        "median_ms",
+        "cpu_median_ms",
+        "forced_median_ms",
+        "full_reads_median_ms",
+        "queries_per_completion",
+        "ratio_forced_single_learner",
+        "cpu_ratio_forced_single_learner",
+        "ratio_full_reads",
+        "cpu_ratio_full_reads",
+    ),
     "single_fresh": ("median_ms", "median_queries", "ratio_read_floor", "ratio_stored_median"),
     "single_stored": ("median_ms", "median_queries", "ratio_read_floor"),
 }
@@ -48,6 +68,11 @@ def test_benchmark_runs_and_reports_every_phase(tmp_path):
     assert store["rows_written"] == store["stored_rows"] == 20 * 15
     assert results["phases"]["reaggregate_forced"]["rows_written"] == 0
     assert results["phases"]["incremental_service"]["left_unresolved"] == 0
+    # Path-only updates (ADR 0018) did the incremental work; with them off, none did.
+    incremental = results["phases"]["incremental_service"]
+    assert incremental["path_learners"] == incremental["learners"] == 2
+    assert results["phases"]["incremental_full_reads"]["path_learners"] == 0
+    assert results["phases"]["sync_completions"]["path_learners"] == 20
     assert results["phases"]["single_fresh"]["learners"] == results["phases"]["single_stored"]["learners"] == 20
     twins = results["phases"]["rest_stats_by_enrollment"]["by_learners"]
     assert set(twins) == {"20", "10"}  # the 1,000-learner twin only exists for larger runs
