@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from completion.models import BlockCompletion
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import DateTimeField, Model
 from opaque_keys.edx.keys import CourseKey
 
 from ..data import AggregateData
@@ -90,59 +91,86 @@ def read_all_completions(course_key: CourseKey, user_ids: Sequence[int]) -> dict
 
 def read_rows_of(course_key: CourseKey, wants: Mapping[int, Collection[str]], into: StoredRows) -> None:
     """The stored rows of the named blocks of each learner (``{user id: block keys}``), into ``into``."""
-
-    def branch(user_id: int, keys: list[str]) -> QuerySet[Any, Any]:
-        return (
-            Aggregator.objects.filter(course_key=course_key, user_id=user_id)
-            .annotate(raw_key=raw_block_key())
-            .filter(raw_key__in=keys)
-            .values_list(*STORED_COLUMNS)
-        )
-
-    for statement in _statements(wants, branch):
-        into.add(statement)
+    into.add(_PathRead(Aggregator, _STORED_FIELDS, "course_key").rows(course_key, wants))
 
 
 def read_completions_of(course_key: CourseKey, wants: Mapping[int, Collection[str]]) -> dict[int, list[CompletionRow]]:
     """The completions of the named leaves of each learner (``{user id: block keys}``)."""
-
-    def branch(user_id: int, keys: list[str]) -> QuerySet[Any, Any]:
-        found: QuerySet[Any, Any] = (  # (edx-completion's manager is untyped)
-            BlockCompletion.objects.filter(context_key=course_key, user_id=user_id)
-            .annotate(raw_key=raw_block_key())
-            .filter(raw_key__in=keys)
-            .values_list("user_id", "raw_key", "completion", "modified")
-        )
-        return found
-
     completions: dict[int, list[CompletionRow]] = defaultdict(list)
-    for statement in _statements(wants, branch):
-        for user_id, block_key, value, modified in statement:
-            completions[user_id].append((block_key, value, modified))
+    for user_id, block_key, value, modified in _PathRead(
+        BlockCompletion, ("user", "block_key", "completion", "modified"), "context_key"
+    ).rows(course_key, wants):
+        completions[user_id].append((block_key, value, modified))
     return completions
 
 
-def _statements(wants: Mapping[int, Collection[str]], branch: Any) -> Iterator[QuerySet[Any, Any]]:
-    """``UNION ALL`` querysets of ``branch(user id, keys)``, within the parameter and branch limits."""
-    per_branch = MAX_PARAMS - 2  # the course key and the user id
-    batch: list[QuerySet[Any, Any]] = []
-    params = 0
-    for user_id, keys in sorted(wants.items()):
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), per_branch):
-            part = ordered[start : start + per_branch]
-            if batch and (params + len(part) + 2 > MAX_PARAMS or len(batch) >= MAX_BRANCHES):
-                yield _union(batch)
-                batch, params = [], 0
-            batch.append(branch(user_id, part))
-            params += len(part) + 2
-    if batch:
-        yield _union(batch)
+#: :data:`STORED_COLUMNS` as the model's field names.
+_STORED_FIELDS = ("id", "user", "block_key", "aggregation_name", *VALUE_FIELDS, "created")
 
 
-def _union(querysets: list[QuerySet[Any, Any]]) -> QuerySet[Any, Any]:
-    first: QuerySet[Any, Any] = querysets[0]
-    return first.union(*querysets[1:], all=True) if len(querysets) > 1 else first
+class _PathRead:
+    """
+    Named blocks of many learners from one table, in ``UNION ALL`` statements of one branch per learner.
+
+    Each branch is ``<course> = %s AND user_id = %s AND block_key IN (…)``. The SQL is written
+    here rather than by the ORM, which would build, compile and convert a query per branch (a
+    third of a path-only update's time); key columns are read as the stored strings, and
+    datetime columns go through the backend's own converters, as the ORM reads them.
+    """
+
+    def __init__(self, model: type[Model], fields: Sequence[str], course_field: str) -> None:
+        opts = model._meta
+        quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            found: Any = opts.get_field(name)
+            return quote(str(found.column))
+
+        self.course_field: Any = opts.get_field(course_field)
+        self.select = (
+            f"SELECT {', '.join(column(name) for name in fields)} FROM {quote(opts.db_table)}"
+            f" WHERE {column(course_field)} = %s AND {column('user')} = %s AND {column('block_key')} IN "
+        )
+        self.readers: list[tuple[int, Any, list[Any]]] = []
+        for position, name in enumerate(fields):
+            found: Any = opts.get_field(name)
+            if isinstance(found, DateTimeField):
+                col = found.get_col(opts.db_table)
+                converters = connection.ops.get_db_converters(col) + found.get_db_converters(connection)
+                if converters:
+                    self.readers.append((position, col, converters))
+
+    def rows(self, course_key: CourseKey, wants: Mapping[int, Collection[str]]) -> Iterator[tuple[Any, ...]]:
+        """The rows of every learner's named blocks (``{user id: block keys}``), datetimes converted."""
+        course = self.course_field.get_db_prep_value(course_key, connection)
+        for sql, params in self._statements(course, wants):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                found = cursor.fetchall()
+            for row in found:
+                if self.readers:
+                    row = list(row)
+                    for position, col, converters in self.readers:
+                        for convert in converters:
+                            row[position] = convert(row[position], col, connection)
+                yield tuple(row)
+
+    def _statements(self, course: Any, wants: Mapping[int, Collection[str]]) -> Iterator[tuple[str, list[Any]]]:
+        """``(sql, params)`` per statement, within :data:`MAX_PARAMS` and :data:`MAX_BRANCHES`."""
+        per_branch = MAX_PARAMS - 2  # the course key and the user id
+        branches: list[str] = []
+        params: list[Any] = []
+        for user_id, keys in sorted(wants.items()):
+            ordered = sorted(keys)
+            for start in range(0, len(ordered), per_branch):
+                part = ordered[start : start + per_branch]
+                if branches and (len(params) + len(part) + 2 > MAX_PARAMS or len(branches) >= MAX_BRANCHES):
+                    yield " UNION ALL ".join(branches), params
+                    branches, params = [], []
+                branches.append(self.select + "(" + ", ".join(["%s"] * len(part)) + ")")
+                params += [course, user_id, *part]
+        if branches:
+            yield " UNION ALL ".join(branches), params
 
 
 def read_marks(course_key: CourseKey, user_ids: Sequence[int]) -> dict[int, str]:
