@@ -16,7 +16,7 @@ What the write path reads for a chunk of learners, and the marks that allow path
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,17 +53,38 @@ class StoredRows:
 
     values: dict[int, dict[str, AggregateData]] = field(default_factory=lambda: defaultdict(dict))
     ids: dict[tuple[int, str], int] = field(default_factory=dict)
-    created: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    created: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: Converts a ``created`` value as the database returned it (rows read by :func:`read_rows_of`).
+    read_created: Callable[[Any], datetime] | None = None
+    _raw_created: set[tuple[int, str]] = field(default_factory=set)
 
-    def add(self, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Add rows read as :data:`STORED_COLUMNS`; returns how many."""
+    def add(self, rows: Iterable[tuple[Any, ...]], raw_created: bool = False) -> int:
+        """
+        Add rows read as :data:`STORED_COLUMNS`; returns how many.
+
+        ``raw_created``: their ``created`` is still the database's value, converted by
+        :attr:`read_created` only when asked for (the events of the few rows that change).
+        """
         count = 0
         for row_id, user_id, key, name, *values, made in rows:
             self.values[user_id][key] = AggregateData(key, name, *values)
             self.ids[(user_id, key)] = row_id
             self.created[(user_id, key)] = made
+            if raw_created:
+                self._raw_created.add((user_id, key))
+            else:
+                self._raw_created.discard((user_id, key))
             count += 1
         return count
+
+    def created_of(self, user_id: int, block_key: str) -> datetime | None:
+        """When the stored row of ``block_key`` was created (None: no such row)."""
+        key = (user_id, block_key)
+        made = self.created.get(key)
+        if made is not None and key in self._raw_created and self.read_created is not None:
+            made = self.created[key] = self.read_created(made)
+            self._raw_created.discard(key)
+        return made
 
 
 def read_all_rows(course_key: CourseKey, user_ids: Sequence[int], into: StoredRows) -> None:
@@ -91,7 +112,9 @@ def read_all_completions(course_key: CourseKey, user_ids: Sequence[int]) -> dict
 
 def read_rows_of(course_key: CourseKey, wants: Mapping[int, Collection[str]], into: StoredRows) -> None:
     """The stored rows of the named blocks of each learner (``{user id: block keys}``), into ``into``."""
-    into.add(_PathRead(Aggregator, _STORED_FIELDS, "course_key").rows(course_key, wants))
+    reader = _PathRead(Aggregator, _STORED_FIELDS, "course_key", unconverted=("created",))
+    into.read_created = reader.converter("created")
+    into.add(reader.rows(course_key, wants), raw_created=True)
 
 
 def read_completions_of(course_key: CourseKey, wants: Mapping[int, Collection[str]]) -> dict[int, list[CompletionRow]]:
@@ -118,7 +141,9 @@ class _PathRead:
     datetime columns go through the backend's own converters, as the ORM reads them.
     """
 
-    def __init__(self, model: type[Model], fields: Sequence[str], course_field: str) -> None:
+    def __init__(
+        self, model: type[Model], fields: Sequence[str], course_field: str, unconverted: Collection[str] = ()
+    ) -> None:
         opts = model._meta
         quote = connection.ops.quote_name
 
@@ -131,14 +156,30 @@ class _PathRead:
             f"SELECT {', '.join(column(name) for name in fields)} FROM {quote(opts.db_table)}"
             f" WHERE {column(course_field)} = %s AND {column('user')} = %s AND {column('block_key')} IN "
         )
+        self.opts = opts
         self.readers: list[tuple[int, Any, list[Any]]] = []
         for position, name in enumerate(fields):
             found: Any = opts.get_field(name)
-            if isinstance(found, DateTimeField):
-                col = found.get_col(opts.db_table)
-                converters = connection.ops.get_db_converters(col) + found.get_db_converters(connection)
+            if isinstance(found, DateTimeField) and name not in unconverted:
+                col, converters = self._converters(name)
                 if converters:
                     self.readers.append((position, col, converters))
+
+    def _converters(self, name: str) -> tuple[Any, list[Any]]:
+        found: Any = self.opts.get_field(name)
+        col = found.get_col(self.opts.db_table)
+        return col, connection.ops.get_db_converters(col) + found.get_db_converters(connection)
+
+    def converter(self, name: str) -> Callable[[Any], Any]:
+        """A function reading a value of column ``name`` as the ORM would (for unconverted columns)."""
+        col, converters = self._converters(name)
+
+        def convert(value: Any) -> Any:
+            for step in converters:
+                value = step(value, col, connection)
+            return value
+
+        return convert
 
     def rows(self, course_key: CourseKey, wants: Mapping[int, Collection[str]]) -> Iterator[tuple[Any, ...]]:
         """The rows of every learner's named blocks (``{user id: block keys}``), datetimes converted."""
@@ -174,14 +215,26 @@ class _PathRead:
 
 
 def read_marks(course_key: CourseKey, user_ids: Sequence[int]) -> dict[int, str]:
-    """``{user id: graph digest}`` of the learners' last full recompute in the course (absent: none known)."""
+    """
+    ``{user id: graph digest}`` of the learners' last full recompute in the course (absent: none known).
+
+    One indexed statement per 900 learners (``(course_key, user_id)`` is unique), in plain SQL:
+    it runs once per chunk, on every synchronous-mode completion too.
+    """
+    opts = ComputedLearner._meta
+    quote = connection.ops.quote_name
+    course_field: Any = opts.get_field("course_key")
+    course = course_field.get_db_prep_value(course_key, connection)
     marks: dict[int, str] = {}
-    for start in range(0, len(user_ids), ID_BATCH):
-        marks.update(
-            ComputedLearner.objects.filter(
-                course_key=course_key, user_id__in=user_ids[start : start + ID_BATCH]
-            ).values_list("user_id", "graph_digest")
-        )
+    with connection.cursor() as cursor:
+        for start in range(0, len(user_ids), ID_BATCH):
+            batch = list(user_ids[start : start + ID_BATCH])
+            cursor.execute(
+                f"SELECT {quote('user_id')}, {quote('graph_digest')} FROM {quote(opts.db_table)}"
+                f" WHERE {quote('course_key')} = %s AND {quote('user_id')} IN ({', '.join(['%s'] * len(batch))})",
+                [course, *batch],
+            )
+            marks.update((user_id, str(digest)) for user_id, digest in cursor.fetchall())
     return marks
 
 

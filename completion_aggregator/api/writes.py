@@ -89,7 +89,7 @@ class ChunkWrites:
                         username=user.get_username(),
                         value=value,
                         before=before,
-                        created=stored.created.get((user.pk, value.block_key)) or self.now,
+                        created=stored.created_of(user.pk, value.block_key) or self.now,
                         modified=self.now,
                         types=self.event_types,
                     )
