@@ -19,7 +19,7 @@ from tests.helpers import build_course, complete, learner
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("async_aggregation")]
 
-_TABLE = re.compile(r'\bFROM\s+"?([a-z_]+)"?', re.IGNORECASE)
+_TABLE = re.compile(r'\bFROM\s+[`"]?([a-z_]+)[`"]?', re.IGNORECASE)
 
 
 @pytest.fixture
