@@ -21,7 +21,6 @@ import weakref
 from typing import Any
 
 from completion.models import BlockCompletion
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -264,28 +263,3 @@ def user_saved(sender, instance, raw=False, **kwargs) -> None:
         moved = api.rename_learner(old, instance.get_username())
         if moved:
             log.info("completion_aggregator: %d stale rows follow a renamed learner (id %s)", moved, instance.pk)
-
-
-if apps.is_installed("completion_aggregator.standalone"):
-    from .standalone.models import CohortMembership, Enrollment
-    from .standalone.signals import course_published as standalone_course_published
-
-    standalone_course_published.connect(course_published, dispatch_uid="completion_aggregator.standalone_published")
-
-    @receiver(post_save, sender=Enrollment, dispatch_uid="completion_aggregator.standalone_enrollment")
-    def standalone_enrollment_saved(sender, instance, **kwargs) -> None:
-        """Enrolled, re-activated or changed track (an unenrollment keeps the rows)."""
-        enrollment_changed(instance.user_id, instance.course_key)
-        if instance.is_active:
-            learner_changed(instance.user.get_username(), instance.course_key)
-
-    @receiver(post_delete, sender=Enrollment, dispatch_uid="completion_aggregator.standalone_enrollment_deleted")
-    def standalone_enrollment_deleted(sender, instance, **kwargs) -> None:
-        """An enrollment row was deleted: the learner leaves the statistics."""
-        enrollment_changed(instance.user_id, instance.course_key)
-
-    @receiver(post_save, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_saved")
-    @receiver(post_delete, sender=CohortMembership, dispatch_uid="completion_aggregator.standalone_cohort_deleted")
-    def standalone_cohort_changed(sender, instance, **kwargs) -> None:
-        """Cohort membership changed (content groups may show other blocks)."""
-        learner_changed(instance.user.get_username(), instance.course_key)

@@ -130,7 +130,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CEL
 # completion_aggregator: every default, then the development choices.
 for _name, _value in aggregator_common.DEFAULTS.items():
     globals()[_name] = _value.copy() if isinstance(_value, (set, dict)) else _value
-COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.adapters.standalone.StandaloneAdapter"
+COMPLETION_AGGREGATOR_ADAPTER = "completion_aggregator.standalone.adapter.StandaloneAdapter"
 # With a real broker the project runs as production does: completions only enqueue and
 # run_aggregator_service (cron) turns the queue into tasks for the workers.
 COMPLETION_AGGREGATOR_ASYNC_AGGREGATION = not CELERY_TASK_ALWAYS_EAGER

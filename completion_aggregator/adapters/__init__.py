@@ -12,6 +12,14 @@ from django.utils.module_loading import import_string
 from ..conf import get_setting
 from .base import HostAdapter
 
+#: Class paths that moved, and where they are now: the standalone host's adapter moved into its
+#: own app (ADR 0023), and the setting may still name the old module.
+MOVED_ADAPTERS = {
+    "completion_aggregator.adapters.standalone.StandaloneAdapter": (
+        "completion_aggregator.standalone.adapter.StandaloneAdapter"
+    ),
+}
+
 
 def get_adapter() -> HostAdapter:
     """
@@ -20,7 +28,8 @@ def get_adapter() -> HostAdapter:
     Raises:
         ImproperlyConfigured: the setting does not name an importable HostAdapter.
     """
-    return _adapter(get_setting("COMPLETION_AGGREGATOR_ADAPTER"))
+    path = get_setting("COMPLETION_AGGREGATOR_ADAPTER")
+    return _adapter(MOVED_ADAPTERS.get(path, path))
 
 
 @functools.lru_cache(maxsize=None)

@@ -71,7 +71,7 @@ def _platform(module: str, *names: str, required: bool = True) -> Any:
             f"completion_aggregator's edx-platform adapter needs {module}.{'/'.join(names)}, "
             f"which cannot be imported ({exc}). It runs only inside edx-platform (LMS or Studio); "
             "elsewhere set COMPLETION_AGGREGATOR_ADAPTER = "
-            "'completion_aggregator.adapters.standalone.StandaloneAdapter' and install "
+            "'completion_aggregator.standalone.adapter.StandaloneAdapter' and install "
             "'completion_aggregator.standalone'."
         ) from exc
     return values[0] if len(names) == 1 else values

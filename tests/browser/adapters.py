@@ -1,6 +1,6 @@
 """A host adapter for the browser tier: the standalone host's data, edx-platform's site origins."""
 from completion_aggregator.adapters.edx_platform import EdxPlatformAdapter
-from completion_aggregator.adapters.standalone import StandaloneAdapter
+from completion_aggregator.standalone.adapter import StandaloneAdapter
 
 
 class StandaloneWithPlatformOrigins(StandaloneAdapter):

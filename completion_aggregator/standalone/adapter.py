@@ -1,4 +1,4 @@
-"""The host adapter over ``completion_aggregator.standalone``'s models."""
+"""The host adapter over the standalone host's models (``completion_aggregator.standalone``)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +14,9 @@ from django.utils import timezone
 from opaque_keys.edx.django.models import CourseKeyField
 from opaque_keys.edx.keys import CourseKey
 
+from ..adapters.base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 from ..conf import get_setting
 from ..data import BlockData, CourseStartDatesData, CourseStructureData
-from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 _CACHE_SIZE = 64
 _VARIANT_CACHE_SIZE = 512  # library selections multiply the variants of a course
@@ -176,7 +176,7 @@ class StandaloneAdapter(HostAdapter):
 
     # Course structure -------------------------------------------------------------------
     def _latest(self, course_key: CourseKey) -> _FullStructure:
-        from ..standalone.models import CourseBlock, CourseStructure
+        from .models import CourseBlock, CourseStructure
 
         head = (
             CourseStructure.objects.filter(course__course_key=course_key)
@@ -353,7 +353,7 @@ class StandaloneAdapter(HostAdapter):
     @staticmethod
     def _cohort_groups(course_key: CourseKey, learners: Sequence[AbstractBaseUser]) -> dict[int, tuple]:
         """``{user id: (partition id, group id)}`` of the learners' cohorts: one query for the batch."""
-        from ..standalone.models import CohortMembership
+        from .models import CohortMembership
 
         rows = CohortMembership.objects.filter(
             course_key=course_key, user_id__in=[user.pk for user in learners]
@@ -363,7 +363,7 @@ class StandaloneAdapter(HostAdapter):
     @staticmethod
     def _enrollment_modes(course_key: CourseKey, learners: Sequence[AbstractBaseUser]) -> dict[int, str]:
         """``{user id: enrollment mode}`` of the learners' enrollments: one query for the batch."""
-        from ..standalone.models import Enrollment
+        from .models import Enrollment
 
         rows = Enrollment.objects.filter(
             course_key=course_key, user_id__in=[user.pk for user in learners]
@@ -482,12 +482,12 @@ class StandaloneAdapter(HostAdapter):
         return {str(key): names[str(key)] for key in block_keys if str(key) in names}
 
     def course_exists(self, course_key: CourseKey) -> bool:
-        from ..standalone.models import CourseStructure
+        from .models import CourseStructure
 
         return CourseStructure.objects.filter(course__course_key=course_key).exists()
 
     def all_course_keys(self) -> list[CourseKey]:
-        from ..standalone.models import Course
+        from .models import Course
 
         return list(Course.objects.values_list("course_key", flat=True))
 
@@ -498,12 +498,12 @@ class StandaloneAdapter(HostAdapter):
         )
 
     def is_enrolled(self, user: AbstractBaseUser, course_key: CourseKey) -> bool:
-        from ..standalone.models import Enrollment
+        from .models import Enrollment
 
         return Enrollment.objects.filter(user_id=user.pk, course_key=course_key, is_active=True).exists()
 
     def user_course_keys(self, user: AbstractBaseUser) -> list[CourseKey]:
-        from ..standalone.models import Enrollment
+        from .models import Enrollment
 
         return list(
             Enrollment.objects.filter(user_id=user.pk, is_active=True).values_list("course_key", flat=True)
@@ -511,7 +511,7 @@ class StandaloneAdapter(HostAdapter):
 
     # Roles, cohorts, mobile -------------------------------------------------------------
     def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
-        from ..standalone.models import CourseAccessRole
+        from .models import CourseAccessRole
 
         query = CourseAccessRole.objects.filter(
             Q(course_key=course_key) | (Q(course_key=CourseKeyField.Empty) & Q(org=course_key.org))
@@ -521,7 +521,7 @@ class StandaloneAdapter(HostAdapter):
         return set(query.values_list("user_id", flat=True))
 
     def cohort_member_ids(self, course_key: CourseKey, cohort_id: int) -> set[int]:
-        from ..standalone.models import CohortMembership
+        from .models import CohortMembership
 
         return set(
             CohortMembership.objects.filter(cohort_id=cohort_id, course_key=course_key).values_list(
@@ -530,7 +530,7 @@ class StandaloneAdapter(HostAdapter):
         )
 
     def mobile_available(self, course_keys: Iterable[CourseKey]) -> set[CourseKey]:
-        from ..standalone.models import Course
+        from .models import Course
 
         return set(
             Course.objects.filter(course_key__in=list(course_keys), mobile_available=True).values_list(
