@@ -23,16 +23,17 @@ from django.db import transaction
 
 from .conf import get_setting
 from .data import AggregateData
+from .event_names import (  # noqa: F401  (the names, re-exported where they were defined before)
+    COMPLETION_EVENT_NAMES,
+    COMPLETION_EVENT_PREFIX,
+    EVENT_NAMES,
+    EVENT_TYPES,
+    PROGRESS_EVENT_NAMES,
+    PROGRESS_EVENT_PREFIX,
+)
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVENT_PREFIX = "openedx.completion_aggregator.progress."
-COMPLETION_EVENT_PREFIX = "openedx.completion_aggregator.completion."
-#: Every event name this app emits (for allow-lists such as event-routing-backends').
-EVENT_TYPES = ("course", "chapter", "sequential", "vertical")
-PROGRESS_EVENT_NAMES = tuple(PROGRESS_EVENT_PREFIX + name for name in EVENT_TYPES)
-COMPLETION_EVENT_NAMES = tuple(COMPLETION_EVENT_PREFIX + name for name in EVENT_TYPES)
-EVENT_NAMES = PROGRESS_EVENT_NAMES + COMPLETION_EVENT_NAMES
 
 _COMPLETE = 1.0 - 1e-9
 

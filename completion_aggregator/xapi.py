@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .events import COMPLETION_EVENT_PREFIX, EVENT_NAMES, EVENT_TYPES, PROGRESS_EVENT_PREFIX
+from .event_names import COMPLETION_EVENT_PREFIX, EVENT_NAMES, EVENT_TYPES, PROGRESS_EVENT_PREFIX
 
 log = logging.getLogger(__name__)
 
