@@ -414,7 +414,7 @@ def counted_totals(
     counted, one more query sums their rows to take them out. None of this depends on the
     enrollment.
     """
-    from .stats import block_sums
+    from .row_sums import block_sums
 
     with transaction.atomic(savepoint=False):
         learners = (

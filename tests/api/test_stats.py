@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from completion_aggregator import api
-from completion_aggregator.api import stats, totals
+from completion_aggregator.api import row_sums, stats, totals
 from completion_aggregator.models import Aggregator
 from tests.helpers import build_course, complete, learner
 
@@ -59,7 +59,7 @@ def test_percent_sums_are_read_from_an_index_only(stored_course):
     """The mean and the histogram: ``percent`` is in aggr_name_course_block_per_idx, no row is read."""
     course_key, _users = stored_course
     keys = sorted(stats.stored_block_types(course_key, ["course"]))
-    plan = _plan(stats.block_sums_query(course_key, keys, None, ["course"], total=Sum("percent")))
+    plan = _plan(row_sums.block_sums_query(course_key, keys, None, ["course"], total=Sum("percent")))
     assert PERCENT_INDEX in plan, plan
     if connection.vendor == "mysql":
         assert "Using index" in plan, plan
@@ -86,7 +86,7 @@ def test_sums_add_up_across_batches_of_ids(stored_course):
     real = [user.pk for user in users]
     many = sorted(set(range(1, 70001)) | set(real))  # ids without rows count for nothing
     aggregates = {"earned": Sum("earned"), "rows": Count("id")}
-    assert stats.block_sums(course_key, keys, many, **aggregates) == stats.block_sums(
+    assert row_sums.block_sums(course_key, keys, many, **aggregates) == row_sums.block_sums(
         course_key, keys, real, **aggregates
     )
     expected = {
@@ -96,7 +96,7 @@ def test_sums_add_up_across_batches_of_ids(stored_course):
         .annotate(Sum("earned"), Count("id"))
         .order_by()
     }
-    assert stats.block_sums(course_key, keys, real, **aggregates) == expected
+    assert row_sums.block_sums(course_key, keys, real, **aggregates) == expected
 
 
 def test_learners_no_longer_enrolled_are_not_counted(stored_course):
@@ -202,7 +202,7 @@ def test_both_ways_of_summing_match_a_row_by_row_oracle(stored_course):
     keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
     aggregates = {"earned": Sum("earned"), "possible": Sum("possible"), "rows": Count("id")}
     for counted in ([user.pk for user in users[1:]], [users[2].pk]):  # subtraction, then direct
-        sums = stats.counted_sums(course_key, keys, counted, **aggregates)
+        sums = row_sums.counted_sums(course_key, keys, counted, **aggregates)
         for key in keys:
             earned, possible, rows = _oracle(course_key, counted, key)
             found = sums.get(key, {"earned": 0.0, "possible": 0.0, "rows": 0})
