@@ -24,10 +24,8 @@ from django.views.decorators.http import require_safe
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from .adapters import get_adapter
-from .adapters.base import CourseNotFound
-from .api import report_page, reports
-from .api.progress import BlockNotInCourse, block_is_known
+from . import api
+from .api.exceptions import BlockNotInCourse, CourseNotFound, NotEnrolled
 from .conf import get_setting
 from .data import AggregateData
 from .rest_api.permissions import has_course_staff_powers
@@ -76,7 +74,7 @@ def frame_ancestors() -> str:
     extra = [str(source).strip() for source in extra if str(source).strip()]
     if extra == ["'none'"]:
         return "frame-ancestors 'none'"
-    sources = ["'self'", *get_adapter().site_origins(), *extra]
+    sources = ["'self'", *api.site_origins(), *extra]
     kept = [source for source in sources if source != "'none'" and not _NOT_IN_A_SOURCE.search(source)]
     return "frame-ancestors " + " ".join(dict.fromkeys(kept))
 
@@ -151,13 +149,13 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
         return _unavailable(request, str(exc), chapter, status=400)
     percent = 0.0
     try:
-        progress = reports.get_learner_progress(request.user, key, root_block)
+        progress = api.get_learner_progress(request.user, key, root_block)
     except CourseNotFound:
         return _unavailable(request, UNKNOWN_COURSE, chapter)
     except BlockNotInCourse:
         return _unavailable(request, UNKNOWN_CHAPTER, chapter)
-    except reports.NotEnrolled:
-        if root_block is not None and not block_is_known(request.user, key, root_block):
+    except NotEnrolled:
+        if root_block is not None and not api.block_is_known(request.user, key, root_block):
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
         measured_value: Optional[AggregateData]
@@ -171,7 +169,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
             # saying "100 % complete" would mislead (issue 18, point 2).
             return _unavailable(request, NOTHING_YET, chapter)
         percent = measured_value.percent if measured_value is not None else 0.0
-    whole = max(0, min(100, report_page.whole_percent(percent)))
+    whole = max(0, min(100, api.whole_percent(percent)))
     measured = _bar_subject(key, root_block)
     response = render(
         request,
@@ -192,7 +190,7 @@ def _bar_subject(key: CourseKey, root_block) -> str:
     if root_block is None:
         return "Course"
     try:
-        name = reports.get_block_display_names(key, [str(root_block)]).get(str(root_block))
+        name = api.get_block_display_names(key, [str(root_block)]).get(str(root_block))
     except CourseNotFound:
         name = None
     return name or "Section"
@@ -211,7 +209,7 @@ def course_report(request: HttpRequest, course_key: str) -> HttpResponse:
     """The course progress report: histogram, chapter means, learner table (staff only)."""
     key = _staff_course(request, course_key)
     try:
-        report = report_page.build_course_report(
+        report = api.build_course_report(
             key, request.user, page_number=request.GET.get("page"), query=request.GET.get("q", "")
         )
     except CourseNotFound:
@@ -227,7 +225,7 @@ def course_report_csv(request: HttpRequest, course_key: str) -> StreamingHttpRes
     """Every learner's course and chapter percentages as CSV, streamed (staff only)."""
     key = _staff_course(request, course_key)
     try:
-        lines = report_page.iter_course_csv(key, request.user)
+        lines = api.iter_course_csv(key, request.user)
     except CourseNotFound:
         raise Http404(f"Course not found: '{key}'.") from None
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

@@ -77,6 +77,15 @@ def _platform(module: str, *names: str, required: bool = True) -> Any:
     return values[0] if len(names) == 1 else values
 
 
+def bearer_authentication_class() -> Optional[type]:
+    """
+    edx-platform's ``BearerAuthenticationAllowInactiveUser`` (OAuth2 tokens), or None outside it.
+
+    The REST API lists it between JWT and the session, as the peer does.
+    """
+    return _platform("openedx.core.lib.api.authentication", "BearerAuthenticationAllowInactiveUser", required=False)
+
+
 def platform_signals() -> dict[str, Any]:
     """
     The edx-platform signals the app reacts to, by name, for those importable in this process

@@ -1,44 +1,33 @@
 """
-The Python API of completion_aggregator: the one place that reads and writes its models.
+The Python API of completion_aggregator: the only public Python surface of the app (ADR 0023).
 
-Views, tasks, receivers and management commands call these functions.
+Views, tasks, receivers, the service and management commands import this package (and
+:mod:`.exceptions`), never its other submodules, the models or the host adapters. This module
+only re-exports: each verb lives in the submodule named beside it.
 """
+
 from .aggregation import AggregationResult, aggregate_learners
+from .exceptions import BlockNotInCourse, CompletionTrackingDisabled, CourseNotFound, LockHeld, NotEnrolled
 from .graphs import clear_graph_cache, graph_for
+from .host import is_course_staff, platform_authentication_classes, site_origins
 from .learners import ForgottenLearnerData, forget_learner, rename_learner
-from .progress import BlockNotInCourse, compute_course_progress, get_course_progress
-from .queue import has_pending_work, is_pending, known_course_keys, mark_course_stale, mark_stale, reaggregate_course
+from .progress import block_is_known, compute_course_progress, get_course_progress
+from .queue import (
+    has_pending_work,
+    is_pending,
+    known_course_keys,
+    mark_course_stale,
+    mark_stale,
+    reaggregate_course,
+)
 from .releases import ReleaseCheckData, mark_released_stale
-
-__all__ = [
-    "AggregationResult",
-    "BlockNotInCourse",
-    "ReleaseCheckData",
-    "aggregate_learners",
-    "clear_graph_cache",
-    "compute_course_progress",
-    "ForgottenLearnerData",
-    "forget_learner",
-    "get_course_progress",
-    "graph_for",
-    "has_pending_work",
-    "is_pending",
-    "known_course_keys",
-    "mark_course_stale",
-    "mark_released_stale",
-    "mark_stale",
-    "reaggregate_course",
-    "rename_learner",
-]
-
-# Reports for the REST API: many learners, statistics, the course mean.
-from .reports import (  # noqa: E402
+from .report_page import build_course_report, iter_course_csv, whole_percent
+from .reports import (
     BlockStatsData,
     CompletionStatsData,
-    CompletionTrackingDisabled,
     CourseStatsData,
-    NotEnrolled,
     enrolled_learners,
+    get_block_display_names,
     get_course_stats,
     get_learner_progress,
     get_mean,
@@ -47,19 +36,63 @@ from .reports import (  # noqa: E402
     get_user_progress,
     submit_block_completion,
 )
+from .totals import check as check_statistics_totals
+from .totals import is_built as statistics_totals_built
+from .totals import rebuild as rebuild_statistics_totals
+from .totals import sync_learners as sync_statistics_learners
 
-__all__ += [
+__all__ = [
+    # Writing: the queue of stale work and the aggregation.
+    "AggregationResult",
+    "aggregate_learners",
+    "mark_stale",
+    "mark_course_stale",
+    "reaggregate_course",
+    "mark_released_stale",
+    "ReleaseCheckData",
+    "is_pending",
+    "has_pending_work",
+    "known_course_keys",
+    # Learners' accounts.
+    "ForgottenLearnerData",
+    "forget_learner",
+    "rename_learner",
+    # Reading one learner.
+    "get_course_progress",
+    "compute_course_progress",
+    "get_learner_progress",
+    "get_user_progress",
+    "get_user_course_keys",
+    "block_is_known",
+    "submit_block_completion",
+    # Reading many learners, statistics, the course report.
+    "enrolled_learners",
+    "get_stored_progress_many",
+    "get_course_stats",
+    "get_mean",
+    "get_block_display_names",
     "BlockStatsData",
     "CompletionStatsData",
-    "CompletionTrackingDisabled",
     "CourseStatsData",
+    "build_course_report",
+    "iter_course_csv",
+    "whole_percent",
+    # The statistics' running totals.
+    "check_statistics_totals",
+    "rebuild_statistics_totals",
+    "statistics_totals_built",
+    "sync_statistics_learners",
+    # Course graphs.
+    "graph_for",
+    "clear_graph_cache",
+    # The host, for the delivery layer.
+    "is_course_staff",
+    "site_origins",
+    "platform_authentication_classes",
+    # Exceptions (also in api.exceptions).
+    "BlockNotInCourse",
+    "CompletionTrackingDisabled",
+    "CourseNotFound",
+    "LockHeld",
     "NotEnrolled",
-    "enrolled_learners",
-    "get_course_stats",
-    "get_learner_progress",
-    "get_mean",
-    "get_stored_progress_many",
-    "get_user_course_keys",
-    "get_user_progress",
-    "submit_block_completion",
 ]

@@ -14,14 +14,11 @@ from ..adapters.base import CourseNotFound
 from ..data import AggregateData, CourseProgressData, LockedData
 from ..engine import CompletionRow, CourseGraph, aggregate, locked_figures
 from ..models import Aggregator
+from .exceptions import BlockNotInCourse
 from .graphs import graph_for
 from .keys import as_course_key
 from .queue import has_pending_work
 from .rows import raw_block_key, read_rows
-
-
-class BlockNotInCourse(LookupError):
-    """The requested root block is not part of the learner's course structure."""
 
 
 def get_course_progress(

@@ -30,6 +30,7 @@ from ..conf import get_setting
 from ..data import AggregateData, CourseProgressData, LockedData, ratio
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
+from .exceptions import CompletionTrackingDisabled, NotEnrolled
 from .graphs import graph_for
 from .progress import BlockNotInCourse, course_is_known, get_course_progress, get_gone_course_progress, locked_progress
 from .rows import ROW_FIELDS, raw_block_key
@@ -45,14 +46,6 @@ from .stats import (  # noqa: F401  (re-exported: the statistics used to live he
 )
 
 log = logging.getLogger(__name__)
-
-
-class NotEnrolled(LookupError):
-    """The learner is not actively enrolled in the course."""
-
-
-class CompletionTrackingDisabled(RuntimeError):
-    """edx-completion's ``completion.enable_completion_tracking`` switch is off: nothing can be recorded."""
 
 
 # One learner ----------------------------------------------------------------------------

@@ -8,13 +8,11 @@ only when the first authenticator has an ``authenticate_header``, and it does.
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from edx_rest_framework_extensions.auth.session.authentication import SessionAuthenticationAllowInactiveUser
 
-try:  # Only inside edx-platform.
-    from openedx.core.lib.api.authentication import BearerAuthenticationAllowInactiveUser
-except ImportError:  # pragma: no cover - depends on the host
-    BearerAuthenticationAllowInactiveUser = None
+from .. import api
 
-AUTHENTICATION_CLASSES = tuple(
-    cls
-    for cls in (JwtAuthentication, BearerAuthenticationAllowInactiveUser, SessionAuthenticationAllowInactiveUser)
-    if cls is not None
+# The bearer class only inside edx-platform (the edx-platform adapter imports it).
+AUTHENTICATION_CLASSES = (
+    JwtAuthentication,
+    *api.platform_authentication_classes(),
+    SessionAuthenticationAllowInactiveUser,
 )

@@ -16,7 +16,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
-from ..api.progress import BlockNotInCourse
+from ..api.exceptions import BlockNotInCourse
 from ..conf import block_types
 
 MEAN = "mean"

@@ -3,7 +3,7 @@ Who may see what.
 
 * A learner sees only their own data (their own username, in any case, is accepted).
 * Global staff may ask for anyone.
-* Course staff and instructors (``adapter.is_course_staff``) have staff powers on the course
+* Course staff and instructors (``api.is_course_staff``, from the host) have staff powers on the course
   detail and stats endpoints of their courses, and nothing outside them.
 """
 
@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from ..adapters import get_adapter
+from .. import api
 
 
 def is_global_staff(user: AbstractBaseUser) -> bool:
@@ -26,7 +26,7 @@ def has_course_staff_powers(user: AbstractBaseUser, course_key: CourseKey | None
     """Global staff, or (with a course) staff/instructor of that course or its org."""
     if is_global_staff(user):
         return True
-    return course_key is not None and get_adapter().is_course_staff(user, course_key)
+    return api.is_course_staff(user, course_key)
 
 
 def resolve_user(

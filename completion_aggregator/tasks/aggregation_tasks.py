@@ -56,11 +56,9 @@ def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict
     key = _course_key(course_key)
     if key is None:
         return {}
-    from ..api.totals import is_built, rebuild
-
-    if only_missing and is_built(key):
+    if only_missing and api.statistics_totals_built(key):
         return {"course_key": str(key), "skipped": True}
-    return {"course_key": str(key), "learners": rebuild(key).learners}
+    return {"course_key": str(key), "learners": api.rebuild_statistics_totals(key).learners}
 
 
 @shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
@@ -74,7 +72,5 @@ def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict:
     key = _course_key(course_key)
     if key is None:
         return {}
-    from ..api.totals import sync_learners
-
-    joined, left = sync_learners(key, [int(user_id) for user_id in user_ids])
+    joined, left = api.sync_statistics_learners(key, [int(user_id) for user_id in user_ids])
     return {"course_key": str(key), "joined": joined, "left": left}

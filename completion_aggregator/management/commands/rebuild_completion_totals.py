@@ -1,7 +1,7 @@
 """``rebuild_completion_totals``: build, or check, the statistics' running totals of courses."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ...api import totals
+from ... import api
 from ..course_keys import add_course_arguments, course_keys
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         keys = course_keys(options)
         if options["check"]:
-            problems = [problem for key in keys for problem in totals.check(key)]
+            problems = [problem for key in keys for problem in api.check_statistics_totals(key)]
             for problem in problems:
                 self.stdout.write(problem)
             if problems:
@@ -32,6 +32,6 @@ class Command(BaseCommand):
             return
         learners = 0
         for key in keys:
-            learners += totals.rebuild(key).learners
+            learners += api.rebuild_statistics_totals(key).learners
         if options["verbosity"] > 0:
             self.stdout.write(f"courses: {len(keys)}; learners counted: {learners}")

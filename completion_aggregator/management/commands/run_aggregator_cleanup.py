@@ -1,8 +1,8 @@
 """``run_aggregator_cleanup``: delete resolved stale rows (run daily by cron)."""
 from django.core.management.base import BaseCommand, CommandError
 
+from ...api.exceptions import LockHeld
 from ...batch import run_cleanup
-from ...locks import LockHeld
 
 
 class Command(BaseCommand):

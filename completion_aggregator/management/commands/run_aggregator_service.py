@@ -12,9 +12,9 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ...api.exceptions import LockHeld
 from ...batch import CycleReport, follow, run_service
 from ...conf import get_setting
-from ...locks import LockHeld
 
 
 def _positive_int(value):

@@ -16,9 +16,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ...adapters.base import CourseNotFound
-from ...api import reports
-from ...api.progress import BlockNotInCourse
+from ... import api
+from ...api.exceptions import BlockNotInCourse, CompletionTrackingDisabled, CourseNotFound, NotEnrolled
 from ..encoding import Shaping
 from ..openapi import schema_serializer
 from ..params import parse_block_key, parse_completion, parse_course_key
@@ -143,14 +142,14 @@ class BlockCompletionView(v1.CompletionView):
         try:
             block = parse_block_key(block_key, key)
             completion = parse_completion(body.get("completion"))
-            created = reports.submit_block_completion(self.requester(), key, block, completion)
+            created = api.submit_block_completion(self.requester(), key, block, completion)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
-        except reports.NotEnrolled:
+        except NotEnrolled:
             raise NotFound(f"User '{self.requester().get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Block '{block_key}' is not in course '{key}'.") from None
-        except reports.CompletionTrackingDisabled:
+        except CompletionTrackingDisabled:
             raise ServiceUnavailable() from None
         return Response(
             Shaping().encoder(BLOCK_COMPLETION_RESULT)(Recorded(key, block, completion)),

@@ -24,9 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ...adapters.base import CourseNotFound
-from ...api import reports
-from ...api.progress import BlockNotInCourse
+from ... import api
+from ...api.exceptions import BlockNotInCourse, CourseNotFound, NotEnrolled
 from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
 from ..authentication import AUTHENTICATION_CLASSES
 from ..encoding import Shaping
@@ -128,7 +127,7 @@ class CompletionView(APIView):
             aggregations=tuple(name for name in fields if name not in self.extra_fields),
             include_optional=parse_flag(params.get("include_optional"), "include_optional"),
             include_username=with_username or USERNAME in fields,
-            means={str(key): reports.get_mean(key) for key in course_keys} if MEAN in fields else {},
+            means={str(key): api.get_mean(key) for key in course_keys} if MEAN in fields else {},
             with_ratio=self.with_ratio,
         )
 
@@ -184,11 +183,9 @@ class CourseCompletionListView(CompletionView):
         params = self.params(request)
         fields = self.requested_fields(params)
         user = resolve_user(self.requester(), parse_username(params.get("username")))
-        course_keys = reports.get_user_course_keys(
-            user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only")
-        )
+        course_keys = api.get_user_course_keys(user, mobile_only=parse_flag(params.get("mobile_only"), "mobile_only"))
         page = self.paginate(course_keys)
-        progress = reports.get_user_progress(user, page, with_locked=LOCKED in fields)
+        progress = api.get_user_progress(user, page, with_locked=LOCKED in fields)
         return self.paginated(self.shaping(params, fields, page).course_entries(progress))
 
 
@@ -219,10 +216,10 @@ class CourseCompletionDetailView(CompletionView):
             return self.every_learner(params, key, fields, root_block, user_ids)
         user = resolve_user(self.requester(), username, key)
         try:
-            progress = reports.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
+            progress = api.get_learner_progress(user, key, root_block, with_locked=LOCKED in fields)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
-        except reports.NotEnrolled:
+        except NotEnrolled:
             raise NotFound(f"User '{user.get_username()}' is not enrolled in course '{key}'.") from None
         except BlockNotInCourse:
             raise NotFound(f"Invalid root_block: '{root_block}' is not in course '{key}'.") from None
@@ -237,13 +234,13 @@ class CourseCompletionDetailView(CompletionView):
     ) -> Response:
         """Staff without ``username``: every active enrollment, by user id, from stored values."""
         try:
-            learners = reports.enrolled_learners(key, user_ids)
+            learners = api.enrolled_learners(key, user_ids)
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         page = list(self.paginate(learners))
         shaping = self.shaping(params, fields, [key], with_username=True)
         try:
-            progress = reports.get_stored_progress_many(
+            progress = api.get_stored_progress_many(
                 key,
                 page,
                 shaping.aggregations,
@@ -347,10 +344,10 @@ class CourseStatsView(CompletionView):
         cohort = parse_cohort(params.get("cohorts"))
         aggregations = [name for name in fields if name not in self.extra_fields]
         try:
-            stats = reports.get_course_stats(key, roles, cohort, aggregations, viewer=self.requester())
+            stats = api.get_course_stats(key, roles, cohort, aggregations, viewer=self.requester())
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         shaping = Shaping(
-            aggregations=tuple(aggregations), means={str(key): reports.get_mean(key)} if MEAN in fields else {}
+            aggregations=tuple(aggregations), means={str(key): api.get_mean(key)} if MEAN in fields else {}
         )
         return Response(shaping.stats_response(stats))
