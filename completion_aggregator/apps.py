@@ -31,7 +31,9 @@ class CompletionAggregatorAppConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from . import coalesce, platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+        from . import checks, coalesce, platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+
+        checks.register()
 
         # The ends of requests and Celery tasks: where one user action's reactions run (ADR 0010).
         coalesce.connect()

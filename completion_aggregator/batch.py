@@ -11,9 +11,9 @@ from typing import Any, Callable, Optional
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from . import api, dispatch
 from .conf import get_setting
 from .locks import cache_lock
-from .models import StaleCompletion
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +60,14 @@ def run_service(
     Raises:
         LockHeld: another service run is in progress.
     """
-    from .api.releases import mark_released_stale
-
     summary = ServiceSummary()
-    chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
     seen: set[tuple[str, str]] = set()
     courses: set[str] = set()
-    options = {"routing_key": routing_key} if routing_key else {}
     with cache_lock(
         get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
     ) as lock:
-        released = mark_released_stale()
+        released = api.mark_released_stale()
         summary.released_courses = len(released.courses) + len(released.learner_courses)
         last_id = 0
         while summary.stale_rows < limit:
@@ -79,16 +75,12 @@ def run_service(
                 log.error("completion_aggregator: another run took the service lock over; stopping")
                 break
             size = min(batch_size, limit - summary.stale_rows)
-            rows = list(
-                StaleCompletion.objects.filter(resolved=False, id__gt=last_id)
-                .order_by("id")
-                .values_list("id", "course_key", "username")[:size]
-            )
+            rows = api.unresolved_stale_rows(last_id, size)
             if not rows:
                 break
             last_id = rows[-1][0]
             summary.stale_rows += len(rows)
-            _dispatch(rows, seen, courses, chunk, options, summary)
+            _dispatch(rows, seen, courses, routing_key, summary)
             if progress:
                 progress(summary)
             if len(rows) < size:
@@ -191,8 +183,6 @@ def follow(
     period = max(0.0, float(get_setting("COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS")))
     most = max(1, int(get_setting("COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE")))
     batch_size = max(1, min(most, int(get_setting("COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE"))))
-    chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
-    options = {"routing_key": routing_key} if routing_key else {}
     total = FollowSummary()
     state = _FollowState(rescanned=clock(), idle_sleep=period)
     with cache_lock(
@@ -208,7 +198,7 @@ def follow(
                 break
             total.cycles += 1
             try:
-                cycle = _follow_cycle(total.cycles, state, most, batch_size, chunk, options, stop, now, clock)
+                cycle = _follow_cycle(total.cycles, state, most, batch_size, routing_key, stop, now, clock)
             except DatabaseError:
                 log.exception("completion_aggregator follow: cycle %d failed; retrying in %.1f s", total.cycles, period)
                 total.failed_cycles += 1
@@ -247,7 +237,7 @@ def _sleep_probing(wait: float, period: float, pause: Callable[[float], Any], st
         pause(step)
         wait -= step
         try:
-            if wait > 0 and StaleCompletion.objects.filter(resolved=False, id__gt=watermark).exists():
+            if wait > 0 and api.has_unresolved_after(watermark):
                 return
         except DatabaseError:
             pass
@@ -269,18 +259,15 @@ def _follow_cycle(
     state: _FollowState,
     most: int,
     batch_size: int,
-    chunk: int,
-    options: dict[str, Any],
+    routing_key: Optional[str],
     stop: threading.Event,
     now: Callable[[], datetime],
     clock: Callable[[], float],
 ) -> CycleReport:
     """One cycle of :func:`follow`: the release check, then read and dispatch (raises DatabaseError)."""
-    from .api.releases import mark_released_stale
-
     started = clock()
-    released = mark_released_stale(now())
-    oldest = StaleCompletion.objects.filter(resolved=False).order_by("id").values_list("id", "created").first()
+    released = api.mark_released_stale(now())
+    oldest = api.oldest_unresolved()
     oldest_age = None if oldest is None else max(0.0, (now() - oldest[1]).total_seconds())
     resolved = _forget_resolved(state.recent)
     # Ids are allocated at insert and committed in any order: a row may appear below the
@@ -300,9 +287,7 @@ def _follow_cycle(
     courses: set[str] = set()
     scanned = 0
     while summary.stale_rows < most and scanned < most * 5 and not stop.is_set():
-        rows = list(
-            StaleCompletion.objects.filter(resolved=False, id__gt=low).order_by("id").values_list("id", "course_key", "username")[:batch_size]
-        )
+        rows = api.unresolved_stale_rows(low, batch_size)
         if not rows:
             break
         scanned += len(rows)
@@ -312,7 +297,7 @@ def _follow_cycle(
         for row in fresh:
             state.recent[row[0]] = started
         summary.stale_rows += len(fresh)
-        _dispatch(fresh, seen, courses, chunk, options, summary)
+        _dispatch(fresh, seen, courses, routing_key, summary)
         if len(rows) < batch_size:
             break
     return CycleReport(
@@ -328,32 +313,25 @@ def _follow_cycle(
 
 def _forget_resolved(recent: dict[int, float]) -> int:
     """Drop the ids of ``recent`` that are resolved now; return how many (one query per 900 ids)."""
-    ids = list(recent)
-    done = 0
-    for start in range(0, len(ids), 900):
-        for key in StaleCompletion.objects.filter(id__in=ids[start : start + 900], resolved=True).values_list("id", flat=True):
-            del recent[key]
-            done += 1
-    return done
+    resolved = api.resolved_among(list(recent))
+    for key in resolved:
+        del recent[key]
+    return len(resolved)
 
 
 def _dispatch(
     rows: list[tuple[int, Any, str]],
     seen: set[tuple[str, str]],
     courses: set[str],
-    chunk: int,
-    options: dict[str, Any],
+    routing_key: Optional[str],
     summary: ServiceSummary,
 ) -> None:
     """
     Enqueue one aggregation task per course and chunk of the learners of ``rows`` not ``seen`` yet.
 
-    Each chunk is a range of consecutive learner ids (``api.queue.chunk_by_learner_id``): the
+    Each chunk is a range of consecutive learner ids (``dispatch.chunk_by_learner_id``): the
     chunks of one course that workers run at the same time then write apart (ADR 0020).
     """
-    from .api.queue import chunk_by_learner_id
-    from .tasks.aggregation_tasks import aggregate_learners
-
     per_course: dict[str, list[str]] = {}
     for _id, course_key, username in rows:
         key = (str(course_key), username)
@@ -364,10 +342,9 @@ def _dispatch(
     for course_key, usernames in per_course.items():
         courses.add(course_key)
         summary.learners += len(usernames)
-        for names in chunk_by_learner_id(usernames, chunk):
-            result = aggregate_learners.apply_async(args=(course_key, names), **options)
-            summary.tasks += 1
-            summary.task_ids.append(result.id)
+        task_ids = dispatch.enqueue_learners(course_key, usernames, routing_key)
+        summary.tasks += len(task_ids)
+        summary.task_ids += task_ids
     summary.courses = len(courses)
 
 
@@ -388,13 +365,11 @@ def run_cleanup(batch_size: int = 900) -> int:
         get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK_TIMEOUT_SECONDS")),
     ) as lock:
-        cutoff = StaleCompletion.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        cutoff = api.last_stale_id()
         while lock.beat():
-            ids = list(
-                StaleCompletion.objects.filter(resolved=True, id__lte=cutoff).order_by("id").values_list("id", flat=True)[:batch_size]
-            )
-            if not ids:
+            batch = api.delete_resolved(cutoff, batch_size)
+            if batch is None:
                 break
-            deleted += StaleCompletion.objects.filter(id__in=ids).delete()[0]
+            deleted += batch
     return deleted
 

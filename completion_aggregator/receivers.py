@@ -1,7 +1,9 @@
 """
-Signal receivers: each translates one signal into one api call.
+Signal receivers: each translates one signal into api calls and one call of :mod:`.dispatch`.
 
-Two rules hold for all of them (ADR 0010):
+The receivers say what changed; :mod:`completion_aggregator.dispatch` decides how the work
+runs (here after the commit, or as a Celery task: ADR 0024). Two rules hold for all of them
+(ADR 0010):
 
 * **One user action, one reaction.** Reactions are registered through
   :func:`completion_aggregator.coalesce.once_per_action` under a key per learner and course (or
@@ -9,7 +11,7 @@ Two rules hold for all of them (ADR 0010):
   ``COURSE_ENROLLMENT_CHANGED`` + ``COURSE_ENROLLMENT_CREATED``, a cohort change's legacy and
   openedx-events signals) write one forced stale row and cause one aggregation.
 * **Studio computes nothing.** In the CMS process (:func:`completion_aggregator.conf.in_studio`)
-  receivers write stale rows and queue Celery tasks, which the install guide routes to an LMS
+  receivers write stale rows and dispatch queues Celery tasks, which the install guide routes to an LMS
   queue; they never call the host adapter, because Studio's modulestore reads drafts and a
   structure collected there is stored where the LMS reads it.
 """
@@ -25,61 +27,11 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import api
+from . import api, dispatch
 from .coalesce import once_per_action
-from .conf import get_setting, in_studio
+from .conf import get_setting
 
 log = logging.getLogger(__name__)
-
-
-def _synchronous() -> bool:
-    return not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION")
-
-
-def _aggregate_now(course_key, username: str) -> None:
-    """
-    Aggregate one enrollment in this process, at the end of the action (after the commit).
-
-    The aggregation never fails the writer's request (docs/decisions/0006 and 0014): its
-    completion is committed already, so an error (a database failure, a lock wait timeout)
-    is logged and the enrollment's stale rows stay unresolved for ``run_aggregator_service``.
-    """
-    try:
-        api.aggregate_learners(course_key, [username])
-    except Exception as exc:  # the request must not fail: the work waits for the service
-        log.warning(
-            "completion_aggregator: synchronous aggregation of %s in %s failed (%s: %s); "
-            "its stale rows are left for run_aggregator_service",
-            username,
-            course_key,
-            type(exc).__name__,
-            exc,
-            exc_info=True,
-        )
-
-
-def _aggregate_learner(course_key, username: str):
-    """The work that aggregates one enrollment at the end of the action: here, or in Studio on an LMS worker."""
-    if in_studio():
-        from .tasks.aggregation_tasks import aggregate_learners
-
-        return lambda: aggregate_learners.apply_async(args=(str(course_key), [username]))
-    return lambda: _aggregate_now(course_key, username)
-
-
-def _learner_key(course_key, username: str) -> tuple:
-    return ("learner", str(course_key), username)
-
-
-def _aggregate_after_action(course_key, username: str) -> bool:
-    """
-    In synchronous mode, aggregate the enrollment once the action ends (after the commit).
-
-    Returns False when that aggregation was already pending in this action. In asynchronous
-    mode nothing runs here (the service takes the stale rows) and the key still coalesces.
-    """
-    work = _aggregate_learner(course_key, username) if _synchronous() else (lambda: None)
-    return once_per_action(_learner_key(course_key, username), work)
 
 
 class _DeleteCall(threading.local):
@@ -150,7 +102,7 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
     else:
         username = instance.user.get_username()
     api.mark_stale(username, context_key, instance.full_block_key)
-    _aggregate_after_action(context_key, username)
+    dispatch.aggregate_after_action(context_key, username)
 
 
 def course_published(sender, course_key, **kwargs) -> None:
@@ -161,13 +113,8 @@ def course_published(sender, course_key, **kwargs) -> None:
     ``COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN`` seconds of delay, because edx-platform
     rebuilds its block structure some time after the publish.
     """
-    if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
-        return
-    from .tasks.handler_tasks import mark_all_stale
-
-    countdown = int(get_setting("COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN") or 0)
-    key = str(course_key)
-    once_per_action(("course", key), lambda: mark_all_stale.apply_async(args=(key,), countdown=countdown))
+    if get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
+        dispatch.recompute_course_after_action(course_key)
 
 
 class _ForcedRows(threading.local):
@@ -189,7 +136,7 @@ def learner_changed(username: str, course_key) -> None:
     """
     if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
-    key = ("forced",) + _learner_key(course_key, username)
+    key = ("forced",) + dispatch.learner_key(course_key, username)
 
     def forget() -> None:
         _forced_rows.ids.pop(key, None)
@@ -201,7 +148,7 @@ def learner_changed(username: str, course_key) -> None:
         if len(_forced_rows.ids) >= 1000:  # left by actions that ended at once (no transaction, request or task)
             _forced_rows.ids.clear()
         _forced_rows.ids[key] = api.mark_stale(username, course_key, force=True).pk
-    _aggregate_after_action(course_key, username)
+    dispatch.aggregate_after_action(course_key, username)
 
 
 def enrollment_changed(user_id: int, course_key) -> None:
@@ -212,15 +159,7 @@ def enrollment_changed(user_id: int, course_key) -> None:
     enrollments. In Studio it is a task for an LMS worker (the sync reads enrollments through
     the adapter).
     """
-    if in_studio():
-        from .tasks.aggregation_tasks import sync_statistics_learners
-
-        work = lambda: sync_statistics_learners.apply_async(args=(str(course_key), [user_id]))  # noqa: E731
-    else:
-        from .api.totals import sync_learners
-
-        work = lambda: sync_learners(course_key, [user_id])  # noqa: E731
-    once_per_action(("enrollment", str(course_key), user_id), work)
+    dispatch.sync_totals_after_action(course_key, user_id)
 
 
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")

@@ -13,12 +13,18 @@ from .host import is_course_staff, platform_authentication_classes, site_origins
 from .learners import ForgottenLearnerData, forget_learner, rename_learner
 from .progress import block_is_known, compute_course_progress, get_course_progress
 from .queue import (
+    delete_resolved,
     has_pending_work,
+    has_unresolved_after,
     is_pending,
     known_course_keys,
+    last_stale_id,
     mark_course_stale,
     mark_stale,
+    oldest_unresolved,
     reaggregate_course,
+    resolved_among,
+    unresolved_stale_rows,
 )
 from .releases import ReleaseCheckData, mark_released_stale
 from .report_page import build_course_report, iter_course_csv, whole_percent
@@ -53,6 +59,13 @@ __all__ = [
     "is_pending",
     "has_pending_work",
     "known_course_keys",
+    # The service's reads of the queue (batch.py).
+    "unresolved_stale_rows",
+    "oldest_unresolved",
+    "has_unresolved_after",
+    "resolved_among",
+    "last_stale_id",
+    "delete_resolved",
     # Learners' accounts.
     "ForgottenLearnerData",
     "forget_learner",

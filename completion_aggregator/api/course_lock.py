@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from django.db import connection
 from opaque_keys.edx.keys import CourseKey
 
+from .. import dispatch
 from ..conf import get_setting
 from ..models import CourseTotal, TotalShard
 
@@ -124,9 +125,12 @@ def shard_for(user_ids: Iterable[int]) -> int:
     The preferred shard of :func:`claim_shard`: the lowest learner id's range of
     ``COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE`` ids, modulo :func:`shard_count`. The service
     dispatches chunks of consecutive learner ids
-    (:func:`completion_aggregator.api.queue.chunk_by_learner_id`), so chunks that workers take
+    (:func:`completion_aggregator.dispatch.chunk_by_learner_id`), so chunks that workers take
     at the same time prefer different shards and each finds its own free.
+
+    Raises:
+        ImproperlyConfigured: the chunk size is not valid (:func:`completion_aggregator.dispatch.chunk_size`).
     """
     lowest = min(user_ids, default=0)
-    span = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
+    span = dispatch.chunk_size()
     return (lowest // span) % shard_count()

@@ -1,12 +1,15 @@
 """The stale-work queue: writing and reading StaleCompletion rows."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterable, Optional, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
+from .. import dispatch
 from ..adapters import get_adapter
+from ..dispatch import chunk_by_learner_id as chunk_by_learner_id  # the one chunking rule (ADR 0024)
 from ..models import StaleCompletion
 from .keys import as_course_key
 
@@ -21,28 +24,6 @@ StaleRow = tuple[int, str, Optional[UsageKey], bool]
 def mark_stale(username: str, course_key: CourseKey, block_key: Optional[UsageKey] = None, force: bool = False) -> StaleCompletion:
     """Queue one enrollment for aggregation (``block_key`` None: the whole course)."""
     return StaleCompletion.objects.create(username=username, course_key=course_key, block_key=block_key, force=force)
-
-
-def chunk_by_learner_id(usernames: Iterable[str], size: int) -> list[list[str]]:
-    """
-    Split ``usernames`` into chunks of at most ``size`` learners with consecutive user ids.
-
-    The learners are ordered by user id (names without a user last, by name), so each chunk
-    covers one range of ids: chunks that workers aggregate at the same time write apart in the
-    tables' (course, block, user) order and prefer different shards of the statistics' totals
-    (ADR 0020). Repeated names count once. One query per 900 names.
-    """
-    from django.contrib.auth import get_user_model
-
-    names = sorted(set(usernames))
-    ids: dict[str, int] = {}
-    for start in range(0, len(names), LOCK_BATCH):
-        ids.update(
-            get_user_model().objects.filter(username__in=names[start : start + LOCK_BATCH]).values_list("username", "id")
-        )
-    ordered = sorted(names, key=lambda name: (name not in ids, ids.get(name, 0), name))
-    size = max(1, size)
-    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
 
 
 def mark_course_stale(
@@ -135,17 +116,14 @@ def reaggregate_course(
 
     The forced stale rows are bulk-inserted; in asynchronous mode the next service run picks
     them up, in synchronous mode aggregation tasks are enqueued now (on ``routing_key``), one
-    per chunk of consecutive learner ids (:func:`chunk_by_learner_id`).
-    """
-    from ..conf import get_setting
-    from ..tasks.aggregation_tasks import aggregate_learners
+    per chunk of at most ``COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE`` learners of consecutive ids
+    (:func:`completion_aggregator.dispatch.chunks`).
 
+    Raises:
+        ImproperlyConfigured: the adapter is not available, or the chunk size is not valid.
+    """
     usernames = mark_course_stale(course_key, users=users, force=True)
-    if not get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION"):
-        chunk = max(1, int(get_setting("COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE")))
-        options = {"routing_key": routing_key} if routing_key else {}
-        for names in chunk_by_learner_id(usernames, chunk):
-            aggregate_learners.apply_async(args=(str(course_key), names), **options)
+    dispatch.aggregate_marked(course_key, usernames, routing_key)
     return len(usernames)
 
 
@@ -157,3 +135,71 @@ def known_course_keys() -> list[CourseKey]:
     for key in Aggregator.objects.values_list("course_key", flat=True).distinct():
         keys.setdefault(str(key), key)
     return [keys[name] for name in sorted(keys)]
+
+
+# The service's reads of the queue (batch.py: run_aggregator_service and run_aggregator_cleanup) --
+
+#: What :func:`unresolved_stale_rows` returns per row: (id, course key, username).
+QueuedRow = tuple[int, CourseKey, str]
+
+
+def unresolved_stale_rows(after_id: int, limit: int) -> list[QueuedRow]:
+    """
+    At most ``limit`` unresolved stale rows with an id above ``after_id``, in id order (one query).
+
+    Read without locking: each aggregation locks and resolves its own rows (ADR 0014).
+    """
+    return list(
+        StaleCompletion.objects.filter(resolved=False, id__gt=after_id)
+        .order_by("id")
+        .values_list("id", "course_key", "username")[:limit]
+    )
+
+
+def has_unresolved_after(after_id: int) -> bool:
+    """
+    True when an unresolved stale row has an id above ``after_id`` (one indexed ``EXISTS`` query).
+
+    The idle follower's probe between the periods of its sleep (ADR 0019).
+    """
+    return StaleCompletion.objects.filter(resolved=False, id__gt=after_id).exists()
+
+
+def oldest_unresolved() -> Optional[tuple[int, datetime]]:
+    """The id and creation time of the oldest unresolved stale row, or None (one query)."""
+    return StaleCompletion.objects.filter(resolved=False).order_by("id").values_list("id", "created").first()
+
+
+def resolved_among(ids: Sequence[int]) -> list[int]:
+    """Those of ``ids`` whose stale rows are resolved now (one query per :data:`LOCK_BATCH` ids)."""
+    ids = list(ids)
+    found: list[int] = []
+    for start in range(0, len(ids), LOCK_BATCH):
+        found += StaleCompletion.objects.filter(id__in=ids[start : start + LOCK_BATCH], resolved=True).values_list(
+            "id", flat=True
+        )
+    return found
+
+
+def last_stale_id() -> int:
+    """The highest stale row id, 0 for an empty queue (one query): where a cleanup stops."""
+    return StaleCompletion.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def delete_resolved(up_to_id: int, limit: int) -> Optional[int]:
+    """
+    Delete at most ``limit`` resolved stale rows with ids up to ``up_to_id``; returns how many.
+
+    None when there was none left to delete (0: some were read, and deleted meanwhile by another).
+
+    The rows are read without locking and deleted through the primary key only, in id order
+    (the lock order of docs/decisions/0014-one-lock-order.rst): a resolved row never becomes
+    unresolved again, so the delete needs no condition on ``resolved`` (one would let MariaDB
+    lock through ``stale_resolved_id_idx`` first). Two queries, or one when none is left.
+    """
+    ids = list(
+        StaleCompletion.objects.filter(resolved=True, id__lte=up_to_id).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return None
+    return StaleCompletion.objects.filter(id__in=ids).delete()[0]

@@ -65,6 +65,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from ..adapters import get_adapter
 from ..data import AggregateData
+from ..dispatch import build_totals_after_commit
 from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
 from ..upsert import Upsert
 from .course_lock import claim_shard, lock_course
@@ -224,10 +225,7 @@ def record_changes(
 
 def _build_after_commit(course_key: CourseKey) -> None:
     """Queue the build of a course's totals once this transaction commits (the task skips built courses)."""
-    from ..tasks.aggregation_tasks import build_statistics_totals
-
-    key = str(course_key)
-    transaction.on_commit(lambda: build_statistics_totals.apply_async(args=(key,), kwargs={"only_missing": True}))
+    build_totals_after_commit(course_key)
 
 
 def sync_learners(course_key: CourseKey, user_ids: Iterable[int]) -> tuple[int, int]:

@@ -42,7 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS": 1.0,
     # ``run_aggregator_service --follow``: the most stale rows one cycle reads and dispatches.
     "COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE": 10000,
-    # Learners per aggregation task (one graph load and one completions query per chunk).
+    # Learners per aggregation task (one graph load and one completions query per chunk): a whole
+    # number of at least 1, else the system check completion_aggregator.E001 fails (never clamped).
     "COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE": 200,
     # Rows per block of the statistics' running totals that writers of one course add to: chunks
     # running at once use different ones, so they do not wait for each other (ADR 0020; 1 to 256).

@@ -5,6 +5,7 @@ The counterparts of ``platform_receivers``: the host announces a publish, an enr
 or a cohort change, and each receiver makes the call that edx-platform's signal would cause
 (:mod:`completion_aggregator.receivers`). The core app never imports this host (ADR 0023).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -46,7 +46,8 @@ def test_learners_are_chunked_by_consecutive_ids_unknown_names_last():
     assert chunks == [["zed", "amy"], ["kim", "bob"], ["yan", "cat"], ["ghost"]]
     assert [_ids(users, chunk) for chunk in chunks[:3]] == [sorted(_ids(users, NAMES))[i : i + 2] for i in (0, 2, 4)]
     assert chunk_by_learner_id([], 2) == []
-    assert chunk_by_learner_id(["amy", "zed"], 0) == [["zed"], ["amy"]]  # a size below 1 counts as 1
+    with pytest.raises(ValueError, match="at least 1"):  # never clamped (ADR 0024)
+        chunk_by_learner_id(["amy", "zed"], 0)
 
 
 @override_settings(COMPLETION_AGGREGATOR_ASYNC_AGGREGATION=True, COMPLETION_AGGREGATOR_TASK_CHUNK_SIZE=2)
