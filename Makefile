@@ -103,9 +103,10 @@ $(QUALITY_STAMP): $(STAMP) requirements/quality.txt
 	$(BIN)/python -m pip install -q -r requirements/quality.txt
 	touch $@
 
-quality: $(QUALITY_STAMP) ## lint (ruff), types (mypy), Django checks, migrations in sync, packaging (twine check)
+quality: $(QUALITY_STAMP) ## lint (ruff), import contracts (lint-imports: layers, no cycles; ADR 0023), types (mypy), Django checks, migrations in sync, packaging (twine check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check docs tests/docs
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy completion_aggregator
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run

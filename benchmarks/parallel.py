@@ -9,7 +9,7 @@ One run builds a fresh database with the benchmark's dataset (benchmarks/dataset
 each round and worker count (the order alternates between rounds), empties the aggregate
 table, builds the statistics' totals (every learner counted, no rows), and lets that many
 worker processes aggregate the whole course: chunks of consecutive learner ids
-(as ``api.queue.chunk_by_learner_id`` dispatches them) taken from one queue, as Celery workers
+(as ``dispatch.chunk_by_learner_id`` dispatches them) taken from one queue, as Celery workers
 take tasks. Each figure is compared with one worker's in the same run (benchmarks/README.rst).
 The script runs the code it is checked out with (``sys.path`` starts at its repository), so a
 copy placed in an older checkout measures that code.
@@ -226,7 +226,7 @@ def backfill(course: Any, learners: list, count: int, chunk: int) -> dict:
     context = multiprocessing.get_context("spawn")
     todo, ready, done, start = context.Queue(), context.Queue(), context.Queue(), context.Event()
     ordered = [learner.username for learner in sorted(learners, key=lambda learner: learner.user_id)]
-    for first in range(0, len(ordered), chunk):  # what api.queue.chunk_by_learner_id dispatches
+    for first in range(0, len(ordered), chunk):  # what dispatch.chunk_by_learner_id dispatches
         todo.put(ordered[first : first + chunk])
     for _ in range(count):
         todo.put(None)
