@@ -19,11 +19,11 @@ from rest_framework.test import APIClient
 
 from completion_aggregator import api
 from completion_aggregator.adapters import get_adapter
-from completion_aggregator.standalone.adapter import StandaloneAdapter
 from completion_aggregator.api.releases import COLD_START_LOOKBACK, mark_released_stale
 from completion_aggregator.batch import run_service
 from completion_aggregator.data import CourseStartDatesData
 from completion_aggregator.models import Aggregator, StaleCompletion
+from completion_aggregator.standalone.adapter import StandaloneAdapter
 from tests.helpers import build_course, complete, learner
 
 pytestmark = pytest.mark.django_db
