@@ -92,6 +92,9 @@ def configure_environment(args: argparse.Namespace) -> Callable[[], None]:
     # Tasks must run eagerly, in this process, to be measured.
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.pop("CELERY_RESULT_BACKEND", None)
+    # Tracking events go to the LMS's default backends (benchmarks/tracking.py), not to the
+    # development site's extra log of the checkout.
+    os.environ["EVENTS_LOG_PATH"] = ""
     if args.db == "sqlite":
         os.environ.pop("COMPLETION_AGGREGATOR_DB", None)
         tmpdir = tempfile.mkdtemp(prefix="ca-bench-")
@@ -302,7 +305,9 @@ def run(args: argparse.Namespace) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
 
     from benchmarks import dataset
+    from benchmarks import tracking as bench_tracking
 
+    tracking_log = bench_tracking.install()
     t0 = time.perf_counter()
     course = dataset.publish_course(args.shape or args.breadth)
     learners = dataset.create_learners(course, args.learners)
@@ -334,9 +339,11 @@ def run(args: argparse.Namespace) -> dict:
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "event_tracking": bench_tracking.DESCRIPTION,
     }
     phases: dict[str, dict] = {}
     bench = Bench(course, learners, args, phases)
+    bench.tracking_log = tracking_log
     bench.read_floor()
     bench.write_floor()
     bench.store_all()
@@ -351,6 +358,7 @@ def run(args: argparse.Namespace) -> dict:
     bench.write_floor(keep_rows=True)
     bench.finish_ratios()
     meta["profiled"] = PROFILE_DIR is not None
+    meta["tracking_events"] = tracking_log.events
     process_kb = max(PEAK_KB["process"], _status_kb("VmHWM") or 0) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     app_phases = [record for name, record in phases.items() if name not in ("read_floor", "write_floor")]
     meta["app_phases_peak_rss_mb"] = max(record.get("peak_rss_mb") or 0 for record in app_phases)
@@ -375,6 +383,7 @@ class Bench:
         self.course = course
         self.learners = learners
         self.args = args
+        self.tracking_log: Any = None  # benchmarks.tracking.TrackingLog, set by run()
         self.phases = phases
         self.n = len(learners)
 
@@ -604,9 +613,12 @@ class Bench:
         # empty table gives zero sums over every enrolled learner, and every phase maintains them.
         rebuild(self.course.key)
         record: dict[str, Any] = {"learners": self.n}
+        events_before = self.tracking_log.events
         with phase(record, "store_all") as counter:
             seconds = self._aggregate_all(record, counter)
         record["seconds"] = seconds
+        record["tracking_events"] = self.tracking_log.events - events_before
+        record["tracking_events_per_learner"] = round(record["tracking_events"] / self.n, 1)
         record["queries"] = counter.count
         record["learners_per_s"] = round(self.n / seconds, 1)
         record["rows_per_s"] = round(record["rows_written"] / seconds)
