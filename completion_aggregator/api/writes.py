@@ -6,7 +6,7 @@ statistics' totals.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..data import AggregateData
-from ..events import Event, build_events, tracked_types
+from ..events import EventBatch
 from ..models import Aggregator
 from ..upsert import Upsert
 from .course_lock import lock_course
@@ -39,13 +39,13 @@ class ChunkWrites:
         self.course_db = self.new_upsert.db_value("course_key")(course_key)
         self.now = timezone.now()
         self.now_db = self.stamp_db(self.now)
-        self.event_types = tracked_types()
         self.rows: list[tuple[Any, ...]] = []
         #: ``(user id, new value, stored value or None)`` of each row written.
         self.changed: list[tuple[int, AggregateData, AggregateData | None]] = []
         self.to_delete: list[int] = []
         self.deleted: list[tuple[int, None, AggregateData]] = []
-        self.events: list[Event] = []
+        self.usernames: dict[int, str] = {}
+        self._created_of: Callable[[int, str], datetime | None] = lambda user_id, block_key: None
 
     def collect(self, user: AbstractBaseUser, values: list[AggregateData], stored: StoredRows, whole: bool) -> None:
         """
@@ -55,6 +55,8 @@ class ChunkWrites:
         blocks (that left the course) are deleted.
         """
         mine = stored.values.get(user.pk, {})
+        self.usernames[user.pk] = user.get_username()
+        self._created_of = stored.created_of  # for the tracking events, read when they are sent
         current = set()
         for value in values:
             current.add(value.block_key)
@@ -81,24 +83,16 @@ class ChunkWrites:
                 )
             )
             self.changed.append((user.pk, value, before))
-            if self.event_types:
-                self.events.extend(
-                    build_events(
-                        course_key=str(self.course_key),
-                        user_id=user.pk,
-                        username=user.get_username(),
-                        value=value,
-                        before=before,
-                        created=stored.created_of(user.pk, value.block_key) or self.now,
-                        modified=self.now,
-                        types=self.event_types,
-                    )
-                )
         if whole:
             for key, before in mine.items():
                 if key not in current:
                     self.to_delete.append(stored.ids[(user.pk, key)])
                     self.deleted.append((user.pk, None, before))
+
+    @property
+    def events(self) -> EventBatch:
+        """The tracking events of the rows written, built when sent (ADR 0021)."""
+        return EventBatch(self.course_key, self.changed, self.usernames, self._created_of, self.now)
 
     def commit(self, marks: Mapping[int, str], unmarked: list[int], shard: int) -> None:
         """
