@@ -763,7 +763,8 @@ class Bench:
         dataset.add_one_completion(self.course, sample, self.args.seed, "sync_full_reads")
         with override_settings(COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES=False):
             full_times, full_cpu, full_queries = one_by_one("sync_full_reads")
-        forced_times, forced_cpu, forced_queries = one_by_one("sync_forced", force=True)  # the same learners, recomputed whole
+        # The same learners, recomputed whole.
+        forced_times, forced_cpu, forced_queries = one_by_one("sync_forced", force=True)
         record["queries"] = queries
         record["full_reads_queries"] = full_queries
         record["forced_queries"] = forced_queries
@@ -779,7 +780,9 @@ class Bench:
         record["cpu_ratio_forced_single_learner"] = _ratio(record["cpu_median_ms"], record["forced_cpu_median_ms"])
         record["ratio_full_reads"] = _ratio(record["median_ms"], record["full_reads_median_ms"])
         record["cpu_ratio_full_reads"] = _ratio(record["cpu_median_ms"], record["full_reads_cpu_median_ms"])
-        record["full_reads_ratio_forced_single_learner"] = _ratio(record["full_reads_median_ms"], record["forced_median_ms"])
+        record["full_reads_ratio_forced_single_learner"] = _ratio(
+            record["full_reads_median_ms"], record["forced_median_ms"]
+        )
         record["queries_per_completion"] = round(queries / len(sample), 1)
         forced = self.phases["reaggregate_forced"]["aggregate_ms_per_learner"]
         record["ratio_forced_reaggregation_per_learner"] = _ratio(record["median_ms"], forced)

@@ -174,7 +174,7 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
 
 
 def _known_users(course_key: CourseKey, names: list[str], result: AggregationResult) -> list[AbstractBaseUser]:
-    """The users of ``names`` (in username order); the unknown names are logged into ``result``."""
+    """The users of ``names``; the unknown names are logged and listed in ``result.unknown_users``."""
     users: list[AbstractBaseUser] = list(get_user_model().objects.filter(username__in=names))
     known = {user.get_username() for user in users}
     result.unknown_users = [name for name in names if name not in known]
@@ -183,7 +183,9 @@ def _known_users(course_key: CourseKey, names: list[str], result: AggregationRes
     return users
 
 
-def _graphs(course_key: CourseKey, users: list[AbstractBaseUser], structures: Mapping[int, CourseStructureData]) -> dict[int, CourseGraph]:
+def _graphs(
+    course_key: CourseKey, users: list[AbstractBaseUser], structures: Mapping[int, CourseStructureData]
+) -> dict[int, CourseGraph]:
     """The compiled graph of each user with something to store (not those the course is hidden from)."""
     graphs: dict[int, CourseGraph] = {}
     for user in users:
