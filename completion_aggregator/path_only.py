@@ -22,14 +22,16 @@ answers None and the caller computes in full:
 * an aggregator on the path whose leaves its parts do not partition (a block shared by two
   parts would count twice in a sum of rows);
 * a stored row that is missing, or whose block type or possible counts are not the graph's;
-* a ``last_modified`` the rows cannot decide. A row with nothing earned may carry the time it
-  was written rather than a completion's (the write path keeps a timestamp on a row with no
+* a ``last_modified`` the rows cannot decide. A row with nothing earned (at most 1e-9, the
+  difference below which the write path keeps a stored value) may carry the time it was
+  written rather than a completion's (the write path keeps a timestamp on a row with no
   completion below it); when such a row is later than everything known under an aggregator,
   the aggregator's latest completion time is unknown.
 
-Sums are composed in another order than the full computation adds them: equal for the usual
-completion values (0, 1 and quarters are exact in binary), else within float rounding (far
-below the 1e-9 by which the write path tells a changed row).
+Sums are composed in another order than the full computation adds them, from stored values
+that the write path keeps while they are within 1e-9 of the computed ones: equal for the
+usual completion values (0, 1 and quarters are exact in binary), else within float rounding
+(far below 1e-9 for real completion values).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from .engine import CompletionRow, CourseGraph
 
 #: Bumped when the meaning of the digest changes, so that every recorded digest stops matching.
 DIGEST_FORMAT = "path-only/1"
+#: The difference below which the write path keeps a stored value (``AggregateData.same_values``).
+UNCHANGED = 1e-9
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,9 @@ def _compose(
             part = stored.get(graph.aggregator_keys[below])
             if part is None or not _matches(graph, below, part):
                 return None
-            if part.earned <= 0.0 and part.optional_earned <= 0.0:
+            if part.earned <= UNCHANGED and part.optional_earned <= UNCHANGED:
+                # Nothing earned (or less than the write path tells from nothing: such a row is
+                # kept when its last completion goes): maybe no completion below it any more.
                 unsure = _later(unsure, part.last_modified)
             else:
                 latest = _later(latest, part.last_modified)
