@@ -311,26 +311,42 @@ def _aggregate(
                 current = last_modified[index]
                 if current is None or modified > current:
                     last_modified[index] = modified
-    results = []
-    for index in range(size):
-        possible = graph.possible[index]
-        optional_possible = graph.optional_possible[index]
-        main = min(earned[index], possible)
-        optional = min(optional_earned[index], optional_possible)
-        results.append(
-            AggregateData(
-                block_key=graph.aggregator_keys[index],
-                block_type=graph.aggregator_types[index],
-                earned=main,
-                possible=possible,
-                percent=ratio(main, possible),
-                optional_earned=optional,
-                optional_possible=optional_possible,
-                optional_percent=ratio(optional, optional_possible),
-                last_modified=last_modified[index],
-            )
-        )
-    return results
+    return [
+        aggregate_value(graph, index, earned[index], optional_earned[index], last_modified[index])
+        for index in range(size)
+    ]
+
+
+def aggregate_value(
+    graph: CourseGraph,
+    index: int,
+    earned: float,
+    optional_earned: float,
+    last_modified: Optional[datetime],
+) -> AggregateData:
+    """
+    The stored value of aggregator ``index`` of ``graph`` from its summed completions.
+
+    ``earned`` and ``optional_earned`` are sums of completion values (each in [0, 1]) of the
+    aggregator's required and optional leaves; each is capped at the aggregator's possible and
+    ``percent`` is ``earned / possible`` (1.0 when nothing is possible: ``data.ratio``, the
+    rule of DESIGN.md's arithmetic). Used by the full and the path-only computations alike.
+    """
+    possible = graph.possible[index]
+    optional_possible = graph.optional_possible[index]
+    main = min(earned, possible)
+    optional = min(optional_earned, optional_possible)
+    return AggregateData(
+        block_key=graph.aggregator_keys[index],
+        block_type=graph.aggregator_types[index],
+        earned=main,
+        possible=possible,
+        percent=ratio(main, possible),
+        optional_earned=optional,
+        optional_possible=optional_possible,
+        optional_percent=ratio(optional, optional_possible),
+        last_modified=last_modified,
+    )
 
 
 def locked_figures(graph: CourseGraph, completions: Iterable[CompletionRow], top: Optional[str] = None) -> LockedData:

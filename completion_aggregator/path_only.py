@@ -41,8 +41,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .data import AggregateData, ratio
-from .engine import CompletionRow, CourseGraph
+from .data import AggregateData
+from .engine import CompletionRow, CourseGraph, aggregate_value
 
 #: Bumped when the meaning of the digest changes, so that every recorded digest stops matching.
 DIGEST_FORMAT = "path-only/1"
@@ -196,21 +196,7 @@ def _compose(
             latest = _later(latest, modified)
     if unsure is not None and (latest is None or unsure > latest):
         return None
-    possible = graph.possible[index]
-    optional_possible = graph.optional_possible[index]
-    main = min(earned, possible)
-    optional = min(optional_earned, optional_possible)
-    return AggregateData(
-        block_key=graph.aggregator_keys[index],
-        block_type=graph.aggregator_types[index],
-        earned=main,
-        possible=possible,
-        percent=ratio(main, possible),
-        optional_earned=optional,
-        optional_possible=optional_possible,
-        optional_percent=ratio(optional, optional_possible),
-        last_modified=latest,
-    )
+    return aggregate_value(graph, index, earned, optional_earned, latest)
 
 
 def _matches(graph: CourseGraph, index: int, row: AggregateData) -> bool:
