@@ -13,8 +13,8 @@ queued are then inserted directly (one whole-course row per learner, ``force=Tru
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model

@@ -25,9 +25,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MYSQL_DATABASE = "completion_aggregator_bench"
@@ -44,7 +45,7 @@ STATS_ROUNDS = 7  # stats requests per course, in turns (the median is reported)
 # ----------------------------------------------------------------------------------------
 # Environment (everything here runs before django.setup())
 # ----------------------------------------------------------------------------------------
-def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--db", choices=("sqlite", "mysql"), default="sqlite", help="database (default: sqlite, a fresh temp file)")
     parser.add_argument("--breadth", type=int, default=4, help="children per level: breadth**4 leaves (default 4)")
@@ -145,7 +146,7 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def _status_kb(field: str) -> Optional[int]:
+def _status_kb(field: str) -> int | None:
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -169,7 +170,7 @@ def _reset_peak() -> bool:
         return False
 
 
-PROFILE_DIR: Optional[Path] = None
+PROFILE_DIR: Path | None = None
 
 
 @contextmanager
@@ -203,7 +204,7 @@ def phase(record: dict, name: str) -> Iterator[QueryCounter]:
     record["peak_rss_mb"] = round(peak / 1024, 1)
 
 
-def mb_now() -> Optional[float]:
+def mb_now() -> float | None:
     rss = _status_kb("VmRSS")
     return round(rss / 1024, 1) if rss is not None else None
 
@@ -254,7 +255,7 @@ def streamed_iterators(connection) -> Iterator[None]:
         del connection.chunked_cursor
 
 
-def _ratio(value: Optional[float], floor: Optional[float]) -> Optional[float]:
+def _ratio(value: float | None, floor: float | None) -> float | None:
     if value is None or not floor:
         return None
     return round(value / floor, 3)
@@ -267,7 +268,7 @@ def log(message: str) -> None:
 # ----------------------------------------------------------------------------------------
 # The run
 # ----------------------------------------------------------------------------------------
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     global PROFILE_DIR
     args = parse_args(argv)
     if args.profile:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
@@ -43,8 +44,8 @@ def run_service(
     batch_size: int = 1000,
     delay_between_batches: float = 0.0,
     limit: int = 500000,
-    routing_key: Optional[str] = None,
-    progress: Optional[Callable[[ServiceSummary], None]] = None,
+    routing_key: str | None = None,
+    progress: Callable[[ServiceSummary], None] | None = None,
 ) -> ServiceSummary:
     """
     Read unresolved stale rows in id order and enqueue one task per course × chunk of learners.
@@ -106,7 +107,7 @@ class CycleReport:
     """
 
     cycle: int
-    oldest_age: Optional[float]
+    oldest_age: float | None
     resolved: int
     stale_rows: int
     learners: int
@@ -141,13 +142,13 @@ class FollowSummary:
 
 
 def follow(
-    cycles: Optional[int] = None,
-    stop: Optional[threading.Event] = None,
-    sleep: Optional[Callable[[float], Any]] = None,
+    cycles: int | None = None,
+    stop: threading.Event | None = None,
+    sleep: Callable[[float], Any] | None = None,
     now: Callable[[], datetime] = timezone.now,
     clock: Callable[[], float] = time.monotonic,
-    routing_key: Optional[str] = None,
-    report: Optional[Callable[[CycleReport], None]] = None,
+    routing_key: str | None = None,
+    report: Callable[[CycleReport], None] | None = None,
 ) -> FollowSummary:
     """
     Keep dispatching unresolved stale rows in short cycles until stopped (issue 20, ADR 0017).
@@ -259,7 +260,7 @@ def _follow_cycle(
     state: _FollowState,
     most: int,
     batch_size: int,
-    routing_key: Optional[str],
+    routing_key: str | None,
     stop: threading.Event,
     now: Callable[[], datetime],
     clock: Callable[[], float],
@@ -323,7 +324,7 @@ def _dispatch(
     rows: list[tuple[int, Any, str]],
     seen: set[tuple[str, str]],
     courses: set[str],
-    routing_key: Optional[str],
+    routing_key: str | None,
     summary: ServiceSummary,
 ) -> None:
     """

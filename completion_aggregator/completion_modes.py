@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
@@ -77,8 +77,8 @@ def mode_lookup() -> Callable[[str], CompletionMode]:
     return lookup
 
 
-@functools.lru_cache(maxsize=None)
-def installed_mode(block_type: str) -> Optional[CompletionMode]:
+@functools.cache
+def installed_mode(block_type: str) -> CompletionMode | None:
     """The ``completion_mode`` of the installed XBlock class for ``block_type``, or None."""
     try:
         from xblock.core import XBlock

@@ -6,10 +6,10 @@ Keys are strings (serialised opaque keys) so the engine needs neither Django nor
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Mapping, Optional
 
 
 class CompletionMode(str, enum.Enum):
@@ -80,7 +80,7 @@ class CompletionData:
 
     block_key: str
     completion: float
-    modified: Optional[datetime] = None
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +95,9 @@ class AggregateData:
     optional_earned: float = 0.0
     optional_possible: float = 0.0
     optional_percent: float = 1.0
-    last_modified: Optional[datetime] = None
+    last_modified: datetime | None = None
 
-    def same_values(self, other: "AggregateData") -> bool:
+    def same_values(self, other: AggregateData) -> bool:
         """True when both carry the same sums (timestamps ignored unless both are known)."""
         return (
             _close(self.earned, other.earned)
@@ -133,7 +133,7 @@ class CourseProgressData:
     course: AggregateData
     blocks: tuple[AggregateData, ...] = field(default=())
     fresh: bool = False  # computed on the fly rather than read from stored rows
-    locked: Optional[LockedData] = None  # only when asked for (``requested_fields=locked``)
+    locked: LockedData | None = None  # only when asked for (``requested_fields=locked``)
 
     def by_type(self, block_type: str) -> tuple[AggregateData, ...]:
         """The aggregates of one block type, in course order."""

@@ -21,15 +21,16 @@ The arithmetic (DESIGN.md):
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Collection, Iterable, Mapping, Optional, TypeVar
+from typing import TypeVar
 
 from .data import AggregateData, CompletionMode, CourseStructureData, LockedData, ratio
 
 ModeLookup = Callable[[str], CompletionMode]
 # (block_key, completion value, modified) — the shape read from the database.
-CompletionRow = tuple[str, float, Optional[datetime]]
+CompletionRow = tuple[str, float, datetime | None]
 T = TypeVar("T")
 
 
@@ -71,7 +72,7 @@ class CourseGraph:
         """How many completable leaves the course has."""
         return len(self.leaf_ancestors)
 
-    def index_of(self, block_key: str) -> Optional[int]:
+    def index_of(self, block_key: str) -> int | None:
         """The number of a stored aggregator, or None."""
         try:
             return self.aggregator_keys.index(block_key)
@@ -289,12 +290,12 @@ def aggregate_changed(
 
 
 def _aggregate(
-    graph: CourseGraph, completions: Iterable[CompletionRow], only: Optional[frozenset[int]]
+    graph: CourseGraph, completions: Iterable[CompletionRow], only: frozenset[int] | None
 ) -> list[AggregateData]:
     size = len(graph.aggregator_keys)
     earned = [0.0] * size
     optional_earned = [0.0] * size
-    last_modified: list[Optional[datetime]] = [None] * size
+    last_modified: list[datetime | None] = [None] * size
     leaf_index = graph.leaf_index
     for block_key, value, modified in completions:
         leaf = leaf_index.get(block_key)
@@ -322,7 +323,7 @@ def aggregate_value(
     index: int,
     earned: float,
     optional_earned: float,
-    last_modified: Optional[datetime],
+    last_modified: datetime | None,
 ) -> AggregateData:
     """
     The stored value of aggregator ``index`` of ``graph`` from its summed completions.
@@ -349,7 +350,7 @@ def aggregate_value(
     )
 
 
-def locked_figures(graph: CourseGraph, completions: Iterable[CompletionRow], top: Optional[str] = None) -> LockedData:
+def locked_figures(graph: CourseGraph, completions: Iterable[CompletionRow], top: str | None = None) -> LockedData:
     """
     The learner's figures over the locked, non-optional leaves at or below ``top``.
 

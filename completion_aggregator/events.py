@@ -37,7 +37,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import deepcopy
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from django.db import transaction
 from eventtracking import tracker as eventtracking_tracker
@@ -90,7 +90,7 @@ class Instant(datetime):
 
 Event = tuple[str, Payload]
 #: One created or changed row of a write: (user id, its new values, its stored values or None).
-Change = tuple[int, AggregateData, Optional[AggregateData]]
+Change = tuple[int, AggregateData, AggregateData | None]
 
 
 def tracked_types() -> frozenset[str]:
@@ -118,9 +118,9 @@ class EventBatch:
         course_key: object,
         changes: Sequence[Change],
         usernames: dict[int, str],
-        created_of: Callable[[int, str], Optional[datetime]],
+        created_of: Callable[[int, str], datetime | None],
         modified: datetime,
-        types: Optional[frozenset[str]] = None,
+        types: frozenset[str] | None = None,
     ) -> None:
         self.course_id = str(course_key)
         self.changes = changes

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from functools import wraps
-from typing import Optional
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -109,7 +108,7 @@ def _unavailable(request: HttpRequest, reason: str, chapter: bool, status: int =
     return _embeddable(response)
 
 
-def _parse_bar_keys(course_key: str, chapter_id: Optional[str]) -> tuple[CourseKey, Optional[UsageKey]]:
+def _parse_bar_keys(course_key: str, chapter_id: str | None) -> tuple[CourseKey, UsageKey | None]:
     r"""
     The course key and the chapter's usage key of a progress bar URL.
 
@@ -135,7 +134,7 @@ def _parse_bar_keys(course_key: str, chapter_id: Optional[str]) -> tuple[CourseK
 @require_safe
 @xframe_options_exempt
 @_login_required
-def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str] = None) -> HttpResponse:
+def progress_bar(request: HttpRequest, course_key: str, chapter_id: str | None = None) -> HttpResponse:
     """
     The learner's completion of a course (or of one chapter) as an accessible progress bar.
 
@@ -158,7 +157,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: Optional[str
         if root_block is not None and not api.block_is_known(request.user, key, root_block):
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
-        measured_value: Optional[AggregateData]
+        measured_value: AggregateData | None
         if root_block is None:
             measured_value = progress.course
         else:  # 0 % when the chapter's type has no stored aggregate

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
@@ -18,7 +17,7 @@ def build_course(
     course_key: str = COURSE,
     shape: tuple[int, ...] = (2, 2, 2, 2),
     leaf_type: str = "html",
-    extra: Optional[dict] = None,
+    extra: dict | None = None,
 ) -> tuple[CourseKey, list[UsageKey]]:
     """
     Publish a regular course: ``shape`` = (chapters, sequentials, verticals, leaves per vertical).
@@ -58,7 +57,7 @@ def build_course(
     return key, leaves
 
 
-def learner(username: str, course_key: Optional[CourseKey] = None, **fields):
+def learner(username: str, course_key: CourseKey | None = None, **fields):
     """Create a user (password ``learner``), enrolled in ``course_key`` when given."""
     user = get_user_model().objects.create_user(username=username, password="learner", email=f"{username}@example.com", **fields)
     if course_key is not None:
@@ -66,7 +65,7 @@ def learner(username: str, course_key: Optional[CourseKey] = None, **fields):
     return user
 
 
-def complete(user, block_key: UsageKey, value: float = 1.0, modified: Optional[datetime] = None) -> BlockCompletion:
+def complete(user, block_key: UsageKey, value: float = 1.0, modified: datetime | None = None) -> BlockCompletion:
     """Record a completion through edx-completion's documented write path."""
     obj, _created = BlockCompletion.objects.submit_completion(user=user, block_key=block_key, completion=value)
     return obj

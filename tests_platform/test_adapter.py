@@ -37,8 +37,8 @@ def test_a_missing_platform_module_fails_loudly(published, monkeypatch):
 
 def test_learners_see_released_non_staff_content_of_their_group(published):
     plain, group1, group2, staff = (make_user(n) for n in ("plain", "g1", "g2", "staffer"))
-    from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
     from common.djangoapps.student.models import CourseAccessRole
+    from openedx.core.djangoapps.course_groups.cohorts import add_user_to_cohort
 
     add_user_to_cohort(cohort_in_group("One", 1), group1)
     add_user_to_cohort(cohort_in_group("Two", 2), group2)

@@ -32,7 +32,7 @@ def get_adapter() -> HostAdapter:
     return _adapter(MOVED_ADAPTERS.get(path, path))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _adapter(path: str) -> HostAdapter:
     try:
         adapter_class = import_string(path)

@@ -7,7 +7,7 @@ with edx-platform's functions, the standalone adapter with ``completion_aggregat
 from __future__ import annotations
 
 import abc
-from typing import Iterable, Mapping, Optional, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
@@ -79,7 +79,7 @@ class HostAdapter(abc.ABC):
         """The keys of the user's active enrollments."""
 
     @abc.abstractmethod
-    def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
+    def role_holder_ids(self, course_key: CourseKey, roles: Iterable[str] | None = None) -> set[int]:
         """Ids of users holding any of ``roles`` (all roles when None) for the course or its org."""
 
     @abc.abstractmethod

@@ -32,8 +32,9 @@ import importlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
@@ -77,7 +78,7 @@ def _platform(module: str, *names: str, required: bool = True) -> Any:
     return values[0] if len(names) == 1 else values
 
 
-def bearer_authentication_class() -> Optional[type]:
+def bearer_authentication_class() -> type | None:
     """
     edx-platform's ``BearerAuthenticationAllowInactiveUser`` (OAuth2 tokens), or None outside it.
 
@@ -136,7 +137,7 @@ def _locked(structure, key) -> bool:
 SITE_ORIGIN_SETTINGS = ("LMS_ROOT_URL", "LEARNING_MICROFRONTEND_URL", "CMS_ROOT_URL", "CMS_BASE", "PREVIEW_LMS_BASE")
 
 
-def origin_of(value: Any, default_scheme: str = "https") -> Optional[str]:
+def origin_of(value: Any, default_scheme: str = "https") -> str | None:
     """
     ``scheme://host[:port]`` of a URL or a bare ``host[:port]`` (``default_scheme`` then), or
     None for an empty or malformed value (never a CSP source that could break the header).
@@ -313,7 +314,7 @@ class EdxPlatformAdapter(HostAdapter):
         root = collected.root_block_usage_key
         unreleased = bool(get_setting("COMPLETION_AGGREGATOR_AGGREGATE_UNRELEASED_BLOCKS"))
         unplaced = self.unplaced_learner_ids(course_key, users)
-        unplaced_view: Optional[CourseStructureData] = None
+        unplaced_view: CourseStructureData | None = None
 
         def structure_for(user) -> CourseStructureData:
             transformed = get_course_blocks(
@@ -509,7 +510,7 @@ class EdxPlatformAdapter(HostAdapter):
         )
 
     # Roles, cohorts, mobile -------------------------------------------------------------
-    def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
+    def role_holder_ids(self, course_key: CourseKey, roles: Iterable[str] | None = None) -> set[int]:
         """Holders of ``CourseAccessRole`` rows for the course, or org-wide (blank course) for its org."""
         CourseAccessRole = _platform("common.djangoapps.student.models", "CourseAccessRole")
         from opaque_keys.edx.django.models import CourseKeyField

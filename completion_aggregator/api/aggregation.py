@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -61,7 +61,7 @@ class AggregationResult:
     rows_written: int = 0
     rows_deleted: int = 0
     unknown_users: list[str] = field(default_factory=list)
-    changed: list[tuple[int, AggregateData, Optional[AggregateData]]] = field(default_factory=list)
+    changed: list[tuple[int, AggregateData, AggregateData | None]] = field(default_factory=list)
 
 
 def aggregate_learners(

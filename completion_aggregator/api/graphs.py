@@ -7,14 +7,14 @@ from collections import OrderedDict
 
 from django.conf import settings as django_settings
 
-from ..conf import block_types, get_setting
 from ..completion_modes import mode_lookup
+from ..conf import block_types, get_setting
 from ..data import CourseStructureData
 from ..engine import CourseGraph, compile_graph
 
 _MAX_GRAPHS = 256
 _lock = threading.Lock()
-_graphs: "OrderedDict[tuple, tuple[float, CourseGraph]]" = OrderedDict()
+_graphs: OrderedDict[tuple, tuple[float, CourseGraph]] = OrderedDict()
 
 
 def graph_for(structure: CourseStructureData) -> CourseGraph:

@@ -1,14 +1,12 @@
 """Key parsing shared by the api functions."""
 from __future__ import annotations
 
-from typing import Union
-
 from opaque_keys.edx.keys import CourseKey
 
 from ..keys import plain_key
 
 
-def as_course_key(value: Union[str, CourseKey]) -> CourseKey:
+def as_course_key(value: str | CourseKey) -> CourseKey:
     """
     A CourseKey from a key or its string form, without a modulestore branch or version.
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Optional
 
 from completion.models import BlockCompletion
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,7 +21,7 @@ from .rows import raw_block_key, read_rows
 
 
 def get_course_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None, with_locked: bool = False
+    user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None = None, with_locked: bool = False
 ) -> CourseProgressData:
     """
     A learner's aggregates for a course, always fresh.
@@ -53,8 +52,8 @@ def locked_progress(
     graph: CourseGraph,
     user_id: int,
     course_key: CourseKey,
-    root_block: Optional[UsageKey] = None,
-    completions: Optional[Iterable[CompletionRow]] = None,
+    root_block: UsageKey | None = None,
+    completions: Iterable[CompletionRow] | None = None,
 ) -> LockedData:
     """
     A learner's figures over the locked leaves of ``graph`` at or below ``root_block``.
@@ -76,7 +75,7 @@ def locked_progress(
 
 
 def compute_course_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+    user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None = None
 ) -> CourseProgressData:
     """
     A learner's aggregates computed from completions now, ignoring stored rows (read-only).
@@ -139,7 +138,7 @@ def _shape(
     graph: CourseGraph,
     values: list[AggregateData],
     fresh: bool,
-    root_block: Optional[UsageKey],
+    root_block: UsageKey | None,
 ) -> CourseProgressData:
     top = graph.root
     course_entry = next((value for value in values if value.block_key == top), None)
@@ -162,7 +161,7 @@ def _shape(
 
 
 def get_gone_course_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None
+    user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None = None
 ) -> CourseProgressData:
     """
     A learner's progress in a course the host no longer has a structure for, from stored rows.

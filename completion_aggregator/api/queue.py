@@ -1,8 +1,8 @@
 """The stale-work queue: writing and reading StaleCompletion rows."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Iterable, Optional, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -18,16 +18,16 @@ BULK_BATCH = 1000
 LOCK_BATCH = 900
 
 #: What :func:`lock_stale_rows` returns per unresolved row: (id, username, block key or None, force).
-StaleRow = tuple[int, str, Optional[UsageKey], bool]
+StaleRow = tuple[int, str, UsageKey | None, bool]
 
 
-def mark_stale(username: str, course_key: CourseKey, block_key: Optional[UsageKey] = None, force: bool = False) -> StaleCompletion:
+def mark_stale(username: str, course_key: CourseKey, block_key: UsageKey | None = None, force: bool = False) -> StaleCompletion:
     """Queue one enrollment for aggregation (``block_key`` None: the whole course)."""
     return StaleCompletion.objects.create(username=username, course_key=course_key, block_key=block_key, force=force)
 
 
 def mark_course_stale(
-    course_key: CourseKey, users: Optional[Iterable[AbstractBaseUser | str]] = None, force: bool = True
+    course_key: CourseKey, users: Iterable[AbstractBaseUser | str] | None = None, force: bool = True
 ) -> list[str]:
     """
     Queue every active enrollment of a course (or the given users) for a whole-course recompute.
@@ -106,8 +106,8 @@ def has_pending_work(username: str, course_key: CourseKey) -> bool:
 
 def reaggregate_course(
     course_key: CourseKey,
-    routing_key: Optional[str] = None,
-    users: Optional[Iterable[AbstractBaseUser | str]] = None,
+    routing_key: str | None = None,
+    users: Iterable[AbstractBaseUser | str] | None = None,
 ) -> int:
     """
     Force a full recompute of every active enrollment of a course (or of ``users``).
@@ -165,7 +165,7 @@ def has_unresolved_after(after_id: int) -> bool:
     return StaleCompletion.objects.filter(resolved=False, id__gt=after_id).exists()
 
 
-def oldest_unresolved() -> Optional[tuple[int, datetime]]:
+def oldest_unresolved() -> tuple[int, datetime] | None:
     """The id and creation time of the oldest unresolved stale row, or None (one query)."""
     return StaleCompletion.objects.filter(resolved=False).order_by("id").values_list("id", "created").first()
 
@@ -186,7 +186,7 @@ def last_stale_id() -> int:
     return StaleCompletion.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def delete_resolved(up_to_id: int, limit: int) -> Optional[int]:
+def delete_resolved(up_to_id: int, limit: int) -> int | None:
     """
     Delete at most ``limit`` resolved stale rows with ids up to ``up_to_id``; returns how many.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
@@ -57,7 +57,7 @@ class BlockRow:
     block_id: str
     mean_percent: float
     completed_count: int
-    children: tuple["BlockRow", ...] = ()
+    children: tuple[BlockRow, ...] = ()
     display_name: str = ""
 
     @property
@@ -79,14 +79,14 @@ def column_header(block_key: str, display_name: str) -> str:
 class LearnerRow:
     username: str
     course_percent: float
-    chapter_percents: tuple[Optional[float], ...]
+    chapter_percents: tuple[float | None, ...]
 
     @property
     def whole_percent(self) -> int:
         return whole_percent(self.course_percent)
 
     @property
-    def chapter_whole_percents(self) -> tuple[Optional[int], ...]:
+    def chapter_whole_percents(self) -> tuple[int | None, ...]:
         return tuple(None if value is None else whole_percent(value) for value in self.chapter_percents)
 
 
@@ -120,7 +120,7 @@ def _learners(course_key: CourseKey, query: str):
 
 
 def build_course_report(
-    course_key: CourseKey, viewer: AbstractBaseUser, page_number: Optional[str] = None, query: str = ""
+    course_key: CourseKey, viewer: AbstractBaseUser, page_number: str | None = None, query: str = ""
 ) -> CourseReport:
     """
     Everything the report page shows (same functions as the stats and list endpoints).
@@ -204,7 +204,7 @@ def spreadsheet_safe(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def _percent_cell(percent: Optional[float]) -> str:
+def _percent_cell(percent: float | None) -> str:
     return "" if percent is None else f"{percent * 100:.2f}"
 
 

@@ -14,20 +14,18 @@ Also :func:`submit_block_completion`, the write behind the v0 block completion e
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from completion.models import BlockCompletion
 from completion.waffle import ENABLE_COMPLETION_TRACKING_SWITCH
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
-from ..conf import get_setting
-from ..data import AggregateData, CourseProgressData, LockedData, ratio
+from ..data import AggregateData, CourseProgressData, LockedData
 from ..engine import CourseGraph, aggregate
 from ..models import Aggregator
 from .exceptions import CompletionTrackingDisabled, NotEnrolled
@@ -52,7 +50,7 @@ log = logging.getLogger(__name__)
 
 
 def get_learner_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey] = None, with_locked: bool = False
+    user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None = None, with_locked: bool = False
 ) -> CourseProgressData:
     """
     An actively enrolled learner's fresh progress in a course (see ``get_course_progress``).
@@ -119,7 +117,7 @@ NO_LOCKED = LockedData(earned=0.0, possible=0.0, percent=1.0)
 
 
 def _gone_progress(
-    user: AbstractBaseUser, course_key: CourseKey, root_block: Optional[UsageKey], with_locked: bool
+    user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None, with_locked: bool
 ) -> CourseProgressData:
     """A deleted course's answer from its stored rows; ``with_locked`` adds ``0/0`` (nothing known locked)."""
     progress = get_gone_course_progress(user, course_key, root_block)
@@ -129,7 +127,7 @@ def _gone_progress(
 # Many learners --------------------------------------------------------------------------
 
 
-def enrolled_learners(course_key: CourseKey, user_ids: Optional[Iterable[int]] = None) -> QuerySet:
+def enrolled_learners(course_key: CourseKey, user_ids: Iterable[int] | None = None) -> QuerySet:
     """
     The course's actively enrolled users, ordered by id (optionally only ``user_ids``).
 
@@ -151,7 +149,7 @@ def get_stored_progress_many(
     course_key: CourseKey,
     users: Sequence[AbstractBaseUser],
     block_types: Iterable[str] = (),
-    root_block: Optional[UsageKey] = None,
+    root_block: UsageKey | None = None,
     *,
     timestamps: bool = True,
     optional: bool = True,
@@ -204,12 +202,12 @@ def get_stored_progress_many(
         if value.block_type == COURSE:
             course_rows.setdefault(row[0], value)
 
-    def course_row(user_id: int) -> Optional[AggregateData]:
+    def course_row(user_id: int) -> AggregateData | None:
         return course_rows.get(user_id)
 
     missing = [user for user in users if course_row(user.pk) is None]
-    graph: Optional[CourseGraph] = None
-    gone_course: Optional[AggregateData] = None  # a deleted course's entry for learners without a row
+    graph: CourseGraph | None = None
+    gone_course: AggregateData | None = None  # a deleted course's entry for learners without a row
     if types or root_block is not None or missing:
         try:
             graph = _representative_graph(course_key, missing or users)
@@ -221,7 +219,7 @@ def get_stored_progress_many(
 
     top = graph.root if graph is not None else None
     root_key = str(root_block) if root_block is not None else None
-    keep: Optional[frozenset[str]] = None
+    keep: frozenset[str] | None = None
     zeros: dict[str, AggregateData] = {}
     order: dict[str, int] = {}
     if graph is not None:
@@ -264,7 +262,7 @@ def get_stored_progress_many(
             )
         return tuple(chosen)
 
-    zero_blocks: Optional[tuple[AggregateData, ...]] = None
+    zero_blocks: tuple[AggregateData, ...] | None = None
     results = []
     for user in users:
         course_entry = course_row(user.pk)
@@ -298,7 +296,7 @@ def _with_locked(
     course_key: CourseKey,
     users: Sequence[AbstractBaseUser],
     results: list[CourseProgressData],
-    root_block: Optional[UsageKey],
+    root_block: UsageKey | None,
 ) -> list[CourseProgressData]:
     """
     ``results`` with each learner's locked figures (their own graphs; one completions query at most).

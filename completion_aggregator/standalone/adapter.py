@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Iterable, Mapping, Optional, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
@@ -82,7 +82,7 @@ class _FullStructure:
         # Per-learner content (docs/standalone.rst).
         self.group_access: dict[str, tuple[tuple[int, frozenset[int]], ...]] = {}
         self.max_counts: dict[str, int] = {}
-        self.splits: dict[str, tuple[Optional[int], dict[int, str]]] = {}
+        self.splits: dict[str, tuple[int | None, dict[int, str]]] = {}
         self.partitions: dict[int, _Partition] = {}
         for row in rows:
             key = row["block_key"]
@@ -147,7 +147,7 @@ class _Partition:
         self.active = active
 
     @classmethod
-    def parse(cls, value) -> Optional["_Partition"]:
+    def parse(cls, value) -> _Partition | None:
         try:
             groups = tuple(int(group["id"]) for group in value.get("groups") or ())
             return cls(int(value["id"]), str(value.get("scheme") or "random"), groups, value.get("active", True) is not False)
@@ -322,7 +322,7 @@ class StandaloneAdapter(HostAdapter):
         return result
 
     @staticmethod
-    def _locked(full: _FullStructure, groups: Mapping[int, Optional[int]], hidden: frozenset[str]) -> frozenset[str]:
+    def _locked(full: _FullStructure, groups: Mapping[int, int | None], hidden: frozenset[str]) -> frozenset[str]:
         """
         The visible blocks content type gating locks for this learner (ADR 0011): a block whose
         ``group_access`` on a ``content_type_gate`` partition excludes the learner's group, and
@@ -372,8 +372,8 @@ class StandaloneAdapter(HostAdapter):
 
     @staticmethod
     def _groups(
-        full: _FullStructure, user_id: int, cohort_group: Optional[tuple], mode: Optional[str] = None
-    ) -> dict[int, Optional[int]]:
+        full: _FullStructure, user_id: int, cohort_group: tuple | None, mode: str | None = None
+    ) -> dict[int, int | None]:
         """
         The learner's group in each partition the structure uses (None: no group).
 
@@ -381,7 +381,7 @@ class StandaloneAdapter(HostAdapter):
         (:func:`enrollment_mode_ids`; an unknown mode has none); content type gating's is
         limited access for the modes in :data:`LIMITED_ACCESS_MODES`, full access otherwise.
         """
-        groups: dict[int, Optional[int]] = {}
+        groups: dict[int, int | None] = {}
         for partition_id in full.used_partitions:
             partition = full.partitions.get(partition_id)
             group = None
@@ -402,7 +402,7 @@ class StandaloneAdapter(HostAdapter):
         return groups
 
     @staticmethod
-    def _allowed(full: _FullStructure, key: str, groups: Mapping[int, Optional[int]]) -> bool:
+    def _allowed(full: _FullStructure, key: str, groups: Mapping[int, int | None]) -> bool:
         """The block's own ``group_access`` lets this learner in (inactive partitions are ignored)."""
         for partition_id, allowed in full.group_access.get(key, ()):
             partition = full.partitions.get(partition_id)
@@ -417,7 +417,7 @@ class StandaloneAdapter(HostAdapter):
         return True
 
     def _library_picks(
-        self, full: _FullStructure, user_id: int, groups: Mapping[int, Optional[int]], base_hidden: frozenset[str]
+        self, full: _FullStructure, user_id: int, groups: Mapping[int, int | None], base_hidden: frozenset[str]
     ) -> dict[str, tuple[str, ...]]:
         """For each library-like block, the ``max_count`` children this learner gets (stable hash)."""
         picks = {}
@@ -436,7 +436,7 @@ class StandaloneAdapter(HostAdapter):
     def _hidden(
         self,
         full: _FullStructure,
-        groups: Mapping[int, Optional[int]],
+        groups: Mapping[int, int | None],
         picks: Mapping[str, tuple[str, ...]],
         base_hidden: frozenset[str],
     ) -> frozenset[str]:
@@ -510,7 +510,7 @@ class StandaloneAdapter(HostAdapter):
         )
 
     # Roles, cohorts, mobile -------------------------------------------------------------
-    def role_holder_ids(self, course_key: CourseKey, roles: Optional[Iterable[str]] = None) -> set[int]:
+    def role_holder_ids(self, course_key: CourseKey, roles: Iterable[str] | None = None) -> set[int]:
         from .models import CourseAccessRole
 
         query = CourseAccessRole.objects.filter(

@@ -1,8 +1,8 @@
 """Enrolling and unenrolling learners in the standalone host (used by the management commands)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Union
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -29,7 +29,7 @@ class EnrollmentResult:
     not_enrolled: list[str] = field(default_factory=list)
 
 
-def course_key_of(value: Union[str, CourseKey]) -> CourseKey:
+def course_key_of(value: str | CourseKey) -> CourseKey:
     """A course key with a published structure, or EnrollmentError."""
     try:
         key = parse_course_key(value)
@@ -48,7 +48,7 @@ def _usernames(usernames: Iterable[str]) -> list[str]:
 
 
 def enroll_learners(
-    course_key: Union[str, CourseKey], usernames: Iterable[str], create_users: bool = False, mode: str = "audit"
+    course_key: str | CourseKey, usernames: Iterable[str], create_users: bool = False, mode: str = "audit"
 ) -> EnrollmentResult:
     """
     Enroll ``usernames`` (active, in ``mode``); re-activates inactive enrollments.
@@ -101,7 +101,7 @@ def enroll_learners(
     return result
 
 
-def unenroll_learners(course_key: Union[str, CourseKey], usernames: Iterable[str]) -> EnrollmentResult:
+def unenroll_learners(course_key: str | CourseKey, usernames: Iterable[str]) -> EnrollmentResult:
     """
     Deactivate the enrollments of ``usernames`` (kept as inactive rows, aggregates kept, as edx-platform).
 

@@ -66,10 +66,11 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Callable, Optional, Union
+from typing import IO, Any
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -145,7 +146,7 @@ class ParsedBlock:
     url_name: str
     children: list[UsageKey] = field(default_factory=list)
     display_name: str = ""
-    start: Optional[datetime] = None
+    start: datetime | None = None
     visible_to_staff_only: bool = False
     optional_completion: bool = False
     source: str = ""  # the file that defines it
@@ -178,7 +179,7 @@ class ParsedBlock:
             extra=extra,
         )
 
-    def per_learner_settings(self) -> tuple[dict[str, list[int]], Optional[int], dict[str, Any]]:
+    def per_learner_settings(self) -> tuple[dict[str, list[int]], int | None, dict[str, Any]]:
         """
         ``(group_access, max_count, extra)`` as the host stores them (``docs/standalone.rst``).
 
@@ -251,7 +252,7 @@ class ImportSummary:
     staff_only: int
     optional: int = 0
     warnings: list[str] = field(default_factory=list)
-    structure_version: Optional[int] = None
+    structure_version: int | None = None
 
     JSON_KEYS = (
         "course_key", "blocks", "blocks_by_type", "leaves", "completable", "excluded",
@@ -272,11 +273,11 @@ class ParsedCourse:
     blocks: list[ParsedBlock]
     run: str
     display_name: str = ""
-    mobile_available: Optional[bool] = None
+    mobile_available: bool | None = None
     source: str = ""
     warnings: list[str] = field(default_factory=list)
 
-    def block(self, key: Union[UsageKey, str]) -> ParsedBlock:
+    def block(self, key: UsageKey | str) -> ParsedBlock:
         """The block with this usage key."""
         wanted = str(key)
         for block in self.blocks:
@@ -289,7 +290,7 @@ class ParsedCourse:
         return [block.spec() for block in self.blocks]
 
     def summary(
-        self, mode_of: Optional[Callable[[str], Any]] = None, now: Optional[datetime] = None
+        self, mode_of: Callable[[str], Any] | None = None, now: datetime | None = None
     ) -> ImportSummary:
         """
         Count the blocks (see :class:`ImportSummary`).
@@ -303,7 +304,7 @@ class ParsedCourse:
 
         if mode_of is None:
             mode_of = mode_lookup()
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         overrides = set(get_setting("COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES") or {})
         use_classes = bool(get_setting("COMPLETION_AGGREGATOR_USE_XBLOCK_CLASSES"))
         by_type = Counter(block.block_type for block in self.blocks)
@@ -349,7 +350,7 @@ class ParsedCourse:
 # --------------------------------------------------------------------------------------------
 # Sources: a folder or an archive, read per file
 # --------------------------------------------------------------------------------------------
-def _safe_relpath(rel: str) -> Optional[str]:
+def _safe_relpath(rel: str) -> str | None:
     """``rel`` normalised, or None when it is absolute or climbs out with ``..``."""
     rel = rel.replace("\\", "/")
     if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel):
@@ -365,7 +366,7 @@ class _Source:
 
     label = ""
 
-    def read(self, rel: str) -> Optional[bytes]:  # pragma: no cover - interface
+    def read(self, rel: str) -> bytes | None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def exists(self, rel: str) -> bool:  # pragma: no cover - interface
@@ -383,13 +384,13 @@ class _FolderSource(_Source):
         self.root = root.resolve()
         self.label = label
 
-    def _path(self, rel: str) -> Optional[Path]:
+    def _path(self, rel: str) -> Path | None:
         path = (self.root / rel).resolve()
         if path != self.root and self.root not in path.parents:
             raise OlxError(f"{self.describe(rel)} leads outside the course folder (a link?)")
         return path
 
-    def read(self, rel: str) -> Optional[bytes]:
+    def read(self, rel: str) -> bytes | None:
         path = self._path(rel)
         if path is None or not path.is_file():
             return None
@@ -417,7 +418,7 @@ class _ArchiveSource(_Source):
         self.prefix = prefix
         self.label = label
 
-    def read(self, rel: str) -> Optional[bytes]:
+    def read(self, rel: str) -> bytes | None:
         member = self.members.get(self.prefix + rel)
         if member is None:
             return None
@@ -579,7 +580,7 @@ def _index_archive(path: Path, archive: tarfile.TarFile) -> _ArchiveSource:
     return _ArchiveSource(archive, members, names, prefix, f"{path}:{folder}" if folder else str(path))
 
 
-def _open(path: Union[str, os.PathLike]) -> _Source:
+def _open(path: str | os.PathLike) -> _Source:
     path = Path(path)
     if path.is_dir():
         return _open_folder(path)
@@ -591,7 +592,7 @@ def _open(path: Union[str, os.PathLike]) -> _Source:
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
-def _as_int(value: Any) -> Optional[int]:
+def _as_int(value: Any) -> int | None:
     """An int from an int or numeric string; None otherwise (``True`` is not a number)."""
     if isinstance(value, bool):
         return None
@@ -601,7 +602,7 @@ def _as_int(value: Any) -> Optional[int]:
         return None
 
 
-def _resolve_child(course_key: CourseKey, target: str, children: dict[str, UsageKey]) -> Optional[str]:
+def _resolve_child(course_key: CourseKey, target: str, children: dict[str, UsageKey]) -> str | None:
     """A split_test mapping value (``i4x://org/num/type/id``, ``block-v1:…`` or an id) as a child key."""
     target = target.strip()
     candidates = []
@@ -684,7 +685,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _as_bool(value: Any) -> Optional[bool]:
+def _as_bool(value: Any) -> bool | None:
     value = _decode(value)
     if value is None or value == "":
         return None
@@ -693,7 +694,7 @@ def _as_bool(value: Any) -> Optional[bool]:
     return bool(value)
 
 
-def _as_datetime(value: Any) -> Optional[datetime]:
+def _as_datetime(value: Any) -> datetime | None:
     """A date as XBlock's Date field reads it (naive means UTC); raises ValueError if unreadable."""
     value = _decode(value)
     if value is None or value == "":
@@ -708,7 +709,7 @@ def _as_datetime(value: Any) -> Optional[datetime]:
     else:
         raise ValueError(f"not a date: {value!r}")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -767,9 +768,9 @@ def _element_depth(root: ET.Element) -> int:
 @dataclass
 class _Node:
     block: ParsedBlock
-    own_start: Optional[datetime] = None
+    own_start: datetime | None = None
     own_staff_only: bool = False
-    own_optional: Optional[bool] = None
+    own_optional: bool | None = None
 
 
 class _Parser:
@@ -784,7 +785,7 @@ class _Parser:
         self.used_names: dict[str, set[str]] = {}
         self.in_progress: set[tuple[str, str]] = set()
         self.policy: dict[str, dict] = {}
-        self.course_key: Optional[CourseKey] = None
+        self.course_key: CourseKey | None = None
 
     # Files ------------------------------------------------------------------------------
     def load(self, rel: str, referrer: str = "") -> ET.Element:
@@ -943,7 +944,7 @@ class _Parser:
 
     def settings(
         self, tag: str, name: str, attrs: dict, file: str
-    ) -> tuple[dict, Optional[datetime], bool, Optional[bool]]:
+    ) -> tuple[dict, datetime | None, bool, bool | None]:
         """Attributes with the policy applied, and the block's own start / staff-only / optional."""
         merged = dict(attrs)
         merged.update(self.policy.get(f"{tag}/{name}", {}))
@@ -965,7 +966,7 @@ class _Parser:
         optional = _as_bool(merged["optional_completion"]) if "optional_completion" in merged else None
         return merged, start, staff_only, optional
 
-    def visit(self, elem: ET.Element, where: str, depth: int) -> Optional[UsageKey]:
+    def visit(self, elem: ET.Element, where: str, depth: int) -> UsageKey | None:
         tag = elem.tag
         if not isinstance(tag, str):
             return None  # comments, processing instructions
@@ -1062,7 +1063,7 @@ def _ident(key: UsageKey) -> tuple[str, str]:
     return (key.block_type, key.block_id)
 
 
-def _later(first: Optional[datetime], second: Optional[datetime]) -> Optional[datetime]:
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
     if first is None:
         return second
     if second is None:
@@ -1070,7 +1071,7 @@ def _later(first: Optional[datetime], second: Optional[datetime]) -> Optional[da
     return max(first, second)
 
 
-def _course_key_from(value: Union[str, CourseKey]) -> CourseKey:
+def _course_key_from(value: str | CourseKey) -> CourseKey:
     try:
         key = parse_course_key(value)
     except ValueError as exc:
@@ -1084,7 +1085,7 @@ def _course_key_from(value: Union[str, CourseKey]) -> CourseKey:
     return key
 
 
-def parse_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey, None] = None) -> ParsedCourse:
+def parse_course(path: str | os.PathLike, course_key: str | CourseKey | None = None) -> ParsedCourse:
     """
     Read the export at ``path`` (a folder or a ``.tar.gz``) into a :class:`ParsedCourse`.
 
@@ -1108,7 +1109,7 @@ def parse_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey
         source.close()
 
 
-def _parse(source: _Source, explicit: Optional[CourseKey]) -> ParsedCourse:
+def _parse(source: _Source, explicit: CourseKey | None) -> ParsedCourse:
     parser = _Parser(source)
     top = parser.load("course.xml")
     top_file = source.describe("course.xml")
@@ -1168,7 +1169,7 @@ def _parse(source: _Source, explicit: Optional[CourseKey]) -> ParsedCourse:
     )
 
 
-def import_course(path: Union[str, os.PathLike], course_key: Union[str, CourseKey, None] = None) -> ImportSummary:
+def import_course(path: str | os.PathLike, course_key: str | CourseKey | None = None) -> ImportSummary:
     """
     Parse the export at ``path`` fully, then publish it as a new structure version.
 

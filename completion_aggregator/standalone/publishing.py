@@ -1,9 +1,10 @@
 """Publishing course structures into the standalone host."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -28,11 +29,11 @@ class BlockSpec:
     block_type: str
     children: list[UsageKey] = field(default_factory=list)
     display_name: str = ""
-    start: Optional[datetime] = None
+    start: datetime | None = None
     visible_to_staff_only: bool = False
     optional_completion: bool = False
     group_access: dict = field(default_factory=dict)
-    max_count: Optional[int] = None
+    max_count: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,7 +65,7 @@ MAX_COUNT_LIMIT = 2**31 - 1
 DISPLAY_NAME_LENGTH = 255
 
 
-def _max_count(value: Optional[int]) -> Optional[int]:
+def _max_count(value: int | None) -> int | None:
     """The stored ``max_count``: None (all children) for None, negative or out-of-range counts."""
     if value is None or value < 0 or value > MAX_COUNT_LIMIT:
         return None
@@ -76,7 +77,7 @@ def publish_structure(
     root: UsageKey,
     blocks: Iterable[BlockSpec],
     display_name: str = "",
-    mobile_available: Optional[bool] = None,
+    mobile_available: bool | None = None,
 ) -> models.CourseStructure:
     """
     Store a new structure version of ``course_key`` and announce it (``course_published``).

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from celery import shared_task
 from opaque_keys import InvalidKeyError
@@ -14,7 +14,7 @@ from ..keys import plain_key
 log = logging.getLogger(__name__)
 
 
-def _course_key(value: str) -> Optional[CourseKey]:
+def _course_key(value: str) -> CourseKey | None:
     try:
         return plain_key(CourseKey.from_string(str(value)))
     except InvalidKeyError:

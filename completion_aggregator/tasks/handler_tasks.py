@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from celery import shared_task
 
@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, name="completion_aggregator.tasks.handler_tasks.mark_all_stale")
-def mark_all_stale(course_key: str, users: Optional[Sequence[str]] = None) -> int:
+def mark_all_stale(course_key: str, users: Sequence[str] | None = None) -> int:
     """
     Queue a forced whole-course recompute for every active enrollment (or ``users``).
 

@@ -6,7 +6,7 @@ no Django settings.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -40,7 +40,7 @@ def mode_of(block_type: str) -> CompletionMode:
     return MODES.get(block_type, CompletionMode.EXCLUDED)
 
 
-T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def at(minutes: int) -> datetime:

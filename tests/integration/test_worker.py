@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-from completion.models import BlockCompletion
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import override_settings

@@ -1,7 +1,7 @@
 """The OLX parser on small synthetic exports (no database)."""
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from completion_aggregator.standalone.olx import OlxError, parse_course
 
 from .conftest import COURSE_XML, course_files
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def by_id(parsed):
@@ -21,7 +21,7 @@ def ids(parsed, keys):
 
 
 def dt(text):
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 # Structure -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ A database of openedx-completion-aggregator migrates to ours with every row kept
 The peer's schema is written here from the DDL facts of the contract (not by the peer's
 code), its seven migrations are recorded, rows are inserted, then ``migrate`` runs.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from completion.models import BlockCompletion
@@ -122,7 +122,7 @@ POSTGRESQL_DDL = [
 
 DDL = {"mysql": MYSQL_DDL, "sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}
 
-WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _peer_database():

@@ -1,8 +1,6 @@
 """The transformer contract (``…block_structure.transformer``)."""
 from __future__ import annotations
 
-import functools
-
 
 class BlockStructureTransformer:
     """Base class of block structure transformers."""

@@ -18,7 +18,7 @@ from django.conf import settings
 NAMESPACE = "openedx.block_structure_transformer"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _entry_point_plugins():
     plugins = {}
     for entry_point in entry_points(group=NAMESPACE):
@@ -29,7 +29,7 @@ def _entry_point_plugins():
     return tuple(plugins.items())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path):
     module, _, attr = path.partition(":")
     return getattr(import_module(module), attr)
