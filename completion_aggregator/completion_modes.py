@@ -43,6 +43,14 @@ BUILTIN_MODES: dict[str, CompletionMode] = {
 
 _BY_NAME = {mode.value: mode for mode in CompletionMode}
 
+#: Every setting :func:`mode_lookup` reads (this app's and the host's): a compiled graph is
+#: cached per value of each (``api/graphs.py``).
+MODE_SETTINGS = (
+    "COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES",
+    "COMPLETION_AGGREGATOR_USE_XBLOCK_CLASSES",
+    "MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW",
+)
+
 
 def mode_lookup() -> Callable[[str], CompletionMode]:
     """

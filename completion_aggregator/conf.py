@@ -5,7 +5,10 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
+from .event_names import DEFAULT_BLOCK_TYPES
 from .settings.common import DEFAULTS
+
+__all__ = ["DEFAULT_BLOCK_TYPES", "block_types", "get_setting", "in_studio", "read_setting"]
 
 
 def get_setting(name: str) -> Any:
@@ -18,6 +21,15 @@ def get_setting(name: str) -> Any:
     if name not in DEFAULTS:
         raise KeyError(f"{name} is not a completion_aggregator setting")
     return getattr(django_settings, name, DEFAULTS[name])
+
+
+def read_setting(name: str) -> Any:
+    """
+    This app's setting ``name`` (falling back to its default), or else the host's (None when unset).
+
+    For lists of names that mix the two, such as ``completion_modes.MODE_SETTINGS``.
+    """
+    return getattr(django_settings, name, DEFAULTS.get(name))
 
 
 def block_types() -> frozenset[str]:

@@ -47,7 +47,7 @@ from eventtracking.tracker import UTC, Tracker
 
 from .conf import get_setting
 from .data import AggregateData
-from .event_names import (  # noqa: F401  (the names, re-exported where they were defined before)
+from .event_names import (
     COMPLETION_EVENT_NAMES,
     COMPLETION_EVENT_PREFIX,
     EVENT_NAMES,
@@ -55,6 +55,22 @@ from .event_names import (  # noqa: F401  (the names, re-exported where they wer
     PROGRESS_EVENT_NAMES,
     PROGRESS_EVENT_PREFIX,
 )
+
+#: The event names are re-exported from here, where they were defined before ``event_names.py``.
+__all__ = [
+    "COMPLETION_EVENT_NAMES",
+    "COMPLETION_EVENT_PREFIX",
+    "EVENT_NAMES",
+    "EVENT_TYPES",
+    "PROGRESS_EVENT_NAMES",
+    "PROGRESS_EVENT_PREFIX",
+    "EventBatch",
+    "Instant",
+    "Payload",
+    "emit_after_commit",
+    "emit_events",
+    "tracked_types",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +81,7 @@ _COMPLETION = {name: COMPLETION_EVENT_PREFIX + name for name in EVENT_TYPES}
 _LIBRARY_EMIT = eventtracking_tracker.emit
 
 
-class Payload(dict):
+class Payload(dict[str, Any]):
     """
     An event's ``data``: a plain ``dict`` of immutable values (numbers, strings, None).
 

@@ -4,35 +4,56 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
 
-from django.conf import settings as django_settings
-
-from ..completion_modes import mode_lookup
-from ..conf import block_types, get_setting
+from ..completion_modes import MODE_SETTINGS, mode_lookup
+from ..conf import block_types, get_setting, read_setting
 from ..data import CourseStructureData
 from ..engine import CourseGraph, compile_graph
 
 _MAX_GRAPHS = 256
 _lock = threading.Lock()
-_graphs: OrderedDict[tuple, tuple[float, CourseGraph]] = OrderedDict()
+_graphs: OrderedDict[Hashable, tuple[float, CourseGraph]] = OrderedDict()
+
+
+def _frozen(value: object) -> Hashable:
+    """A hashable, order-independent form of a setting's value (mappings, sets, lists, scalars)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(key), str(getattr(item, "value", item))) for key, item in value.items()))
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return tuple(sorted(str(item) for item in value))
+    return str(getattr(value, "value", value))
+
+
+def mode_settings_key() -> tuple[Hashable, ...]:
+    """
+    The value of every setting the completion-mode lookup reads, frozen (``MODE_SETTINGS``).
+
+    An app setting missing from Django's settings counts as its default; a host setting as None.
+    """
+    return tuple(_frozen(read_setting(name)) for name in MODE_SETTINGS)
 
 
 def graph_for(structure: CourseStructureData) -> CourseGraph:
     """
     The compiled graph of a structure, compiled once per (course, version, settings).
 
+    The settings: the stored aggregation names (``COMPLETION_AGGREGATOR_BLOCK_TYPES``) and
+    every setting the completion-mode lookup reads (:func:`mode_settings_key`). Kept for
+    ``COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT`` seconds (0 or less: until evicted), at
+    most 256 graphs (least recently used first out).
+
     Raises:
         CourseGraphError: the structure has a cycle or its root is missing.
+        ImproperlyConfigured: a completion mode override names no mode.
     """
     types = block_types()
-    overrides = get_setting("COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES") or {}
     key = (
         structure.course_key,
         structure.version,
         id(structure) if not structure.version else None,
         tuple(sorted(types)),
-        tuple(sorted((str(k), str(v)) for k, v in overrides.items())),
-        bool(getattr(django_settings, "MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW", False)),
+        mode_settings_key(),
     )
     timeout = float(get_setting("COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT") or 0)
     now = time.monotonic()

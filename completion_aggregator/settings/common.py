@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_BLOCK_TYPES = frozenset({"course", "chapter", "sequential", "vertical"})
+from ..event_names import DEFAULT_BLOCK_TYPES
 
 DEFAULTS: dict[str, Any] = {
     # Aggregator block types that get stored Aggregator rows.
