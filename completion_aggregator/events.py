@@ -2,8 +2,8 @@
 Tracking events for changed aggregates, emitted through ``event-tracking`` after commit.
 
 * ``openedx.completion_aggregator.progress.{course|chapter|sequential|vertical}``: one per
-  Aggregator row created or changed by a write, for the block types in
-  ``COMPLETION_AGGREGATOR_TRACKING_EVENT_TYPES`` (unchanged rows emit nothing).
+  Aggregator row created or changed by a write, for the aggregation names
+  in ``COMPLETION_AGGREGATOR_TRACKING_EVENT_TYPES`` (unchanged rows emit nothing).
 * ``openedx.completion_aggregator.completion.{type}``: each time a row goes from below 1.0
   (or from no row) to 1.0. Blocks with nothing to complete (``possible`` 0, percent 1.0 by
   definition) never emit it.
@@ -69,7 +69,7 @@ __all__ = [
     "Payload",
     "emit_after_commit",
     "emit_events",
-    "tracked_types",
+    "tracked_aggregation_names",
 ]
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ Event = tuple[str, Payload]
 Change = tuple[int, AggregateData, AggregateData | None]
 
 
-def tracked_types() -> frozenset[str]:
-    """The block types whose changes emit events (empty or None setting: none)."""
+def tracked_aggregation_names() -> frozenset[str]:
+    """The aggregation names whose row changes emit events (empty or None setting: none)."""
     return frozenset(get_setting("COMPLETION_AGGREGATOR_TRACKING_EVENT_TYPES") or ())
 
 
@@ -124,8 +124,8 @@ class EventBatch:
 
     ``changes``: the rows the write created or changed; ``usernames``: by user id;
     ``created_of(user id, block key)``: when a stored row was first stored (None: a new row,
-    created now); ``modified``: the write's time. ``types``: the tracked block types
-    (default: :func:`tracked_types`). Each distinct timestamp is formatted once per batch.
+    created now); ``modified``: the write's time. ``aggregation_names``: the tracked aggregation names
+    (default: :func:`tracked_aggregation_names`). Each distinct timestamp is formatted once per batch.
     False when it has no event to send.
     """
 
@@ -136,18 +136,18 @@ class EventBatch:
         usernames: dict[int, str],
         created_of: Callable[[int, str], datetime | None],
         modified: datetime,
-        types: frozenset[str] | None = None,
+        aggregation_names: frozenset[str] | None = None,
     ) -> None:
         self.course_id = str(course_key)
         self.changes = changes
         self.usernames = usernames
         self.created_of = created_of
         self.modified = modified
-        self.types = tracked_types() if types is None else types
+        self.aggregation_names = tracked_aggregation_names() if aggregation_names is None else aggregation_names
         self._iso: dict[datetime, str] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.types and self.changes)
+        return bool(self.aggregation_names and self.changes)
 
     def _format(self, value: datetime) -> str:
         text = self._iso.get(value)
@@ -157,10 +157,10 @@ class EventBatch:
 
     def __iter__(self) -> Iterator[Event]:
         """The ``(name, payload)`` events in the order of the changes (progress, then completion)."""
-        types, modified = self.types, self._format(self.modified)
+        tracked, modified = self.aggregation_names, self._format(self.modified)
         for user_id, value, before in self.changes:
-            block_type = value.block_type
-            if block_type not in types:
+            aggregation_name = value.block_type
+            if aggregation_name not in tracked:
                 continue
             stored = self.created_of(user_id, value.block_key)
             data = Payload(
@@ -173,12 +173,12 @@ class EventBatch:
                 earned=float(value.earned),
                 possible=float(value.possible),
                 percent=float(value.percent),
-                type=block_type,
+                type=aggregation_name,
             )
-            yield _PROGRESS.get(block_type) or PROGRESS_EVENT_PREFIX + block_type, data
+            yield _PROGRESS.get(aggregation_name) or PROGRESS_EVENT_PREFIX + aggregation_name, data
             if _is_complete(value) and not (before is not None and _is_complete(before)):
                 # Its own payload: processors may change an event's data in place.
-                yield _COMPLETION.get(block_type) or COMPLETION_EVENT_PREFIX + block_type, Payload(data)
+                yield _COMPLETION.get(aggregation_name) or COMPLETION_EVENT_PREFIX + aggregation_name, Payload(data)
 
 
 def emit_after_commit(events: Iterable[Event]) -> None:

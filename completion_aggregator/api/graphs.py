@@ -47,12 +47,12 @@ def graph_for(structure: CourseStructureData) -> CourseGraph:
         CourseGraphError: the structure has a cycle or its root is missing.
         ImproperlyConfigured: a completion mode override names no mode.
     """
-    types = block_types()
+    aggregation_names = block_types()
     key = (
         structure.course_key,
         structure.version,
         id(structure) if not structure.version else None,
-        tuple(sorted(types)),
+        tuple(sorted(aggregation_names)),
         mode_settings_key(),
     )
     timeout = float(get_setting("COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT") or 0)
@@ -62,7 +62,7 @@ def graph_for(structure: CourseStructureData) -> CourseGraph:
         if hit is not None and (timeout <= 0 or now - hit[0] < timeout):
             _graphs.move_to_end(key)
             return hit[1]
-    graph = compile_graph(structure, mode_lookup(), types)
+    graph = compile_graph(structure, mode_lookup(), aggregation_names)
     with _lock:
         _graphs[key] = (now, graph)
         while len(_graphs) > _MAX_GRAPHS:
