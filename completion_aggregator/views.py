@@ -27,15 +27,17 @@ from . import api
 from .api.exceptions import BlockNotInCourse, CourseNotFound, NotEnrolled
 from .conf import get_setting
 from .data import AggregateData
+from .keys import InvalidCourseKey, parse_course_key, parse_usage_key
 from .rest_api.permissions import has_course_staff_powers
 
 NO_STORE = "private, no-store"
 
 
 def _course_key(value: str) -> CourseKey:
+    """The course key of a report URL; Http404 ``Invalid course key: '…'.`` for another text."""
     try:
-        return CourseKey.from_string(value)
-    except InvalidKeyError:
+        return parse_course_key(value)
+    except InvalidCourseKey:
         raise Http404(f"Invalid course key: '{value}'.") from None
 
 
@@ -118,14 +120,14 @@ def _parse_bar_keys(course_key: str, chapter_id: str | None) -> tuple[CourseKey,
             byte that is not UTF-8 is not).
     """
     try:
-        key = CourseKey.from_string(course_key)
+        key = parse_course_key(course_key)
     except (InvalidKeyError, ValueError, TypeError):
         raise ValueError(INVALID_COURSE_KEY) from None
     if chapter_id is None:
         return key, None
     try:
         block = key.make_usage_key("chapter", chapter_id)
-        UsageKey.from_string(str(block))  # the block id is checked when the key is parsed
+        parse_usage_key(str(block))  # the block id is checked when the key is parsed
     except (InvalidKeyError, ValueError, TypeError):
         raise ValueError(INVALID_CHAPTER_ID) from None
     return key, block

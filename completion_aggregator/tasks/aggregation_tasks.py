@@ -5,19 +5,19 @@ import logging
 from collections.abc import Sequence
 
 from celery import shared_task
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
-from ..keys import plain_key
+from ..keys import InvalidCourseKey, parse_course_key, plain_key
 
 log = logging.getLogger(__name__)
 
 
 def _course_key(value: str) -> CourseKey | None:
+    """The plain course key of a task argument, or None (with a warning) for another text."""
     try:
-        return plain_key(CourseKey.from_string(str(value)))
-    except InvalidKeyError:
+        return plain_key(parse_course_key(value))
+    except InvalidCourseKey:
         log.warning("completion_aggregator: ignoring a task for the invalid course key %r", value)
         return None
 
