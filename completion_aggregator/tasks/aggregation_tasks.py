@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import shared_task
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
 from ..keys import InvalidCourseKey, parse_course_key, plain_key
+from .typed import task
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def _course_key(value: str) -> CourseKey | None:
         return None
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.update_aggregators")
+@task("completion_aggregator.tasks.aggregation_tasks.update_aggregators")
 def update_aggregators(username: str, course_key: str, block_keys: Sequence[str] = (), force: bool = False) -> None:
     """Recompute one enrollment (idempotent; unknown users and courses resolve with a warning)."""
     key = _course_key(course_key)
@@ -30,8 +30,8 @@ def update_aggregators(username: str, course_key: str, block_keys: Sequence[str]
         api.aggregate_learners(key, [username], force=force, block_keys=[str(b) for b in block_keys or ()])
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.aggregate_learners")
-def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = False) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.aggregate_learners")
+def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = False) -> dict[str, str | int]:
     """Recompute a chunk of learners of one course (one graph load, one completions query)."""
     key = _course_key(course_key)
     if key is None:
@@ -45,8 +45,8 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
     }
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
-def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
+def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict[str, str | int]:
     """
     Build a course's statistics totals from its enrollments and rows.
 
@@ -61,8 +61,8 @@ def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict
     return {"course_key": str(key), "learners": api.rebuild_statistics_totals(key).learners}
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
-def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
+def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict[str, str | int]:
     """
     Count or stop counting learners in a course's statistics totals after an enrollment change.
 
