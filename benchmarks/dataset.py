@@ -152,7 +152,10 @@ def queue_everyone(course: Course, learners: Sequence[Learner]) -> int:
     """
     with transaction.atomic():
         StaleCompletion.objects.bulk_create(
-            [StaleCompletion(username=l.username, course_key=course.key, block_key=None, force=True) for l in learners],
+            [
+                StaleCompletion(username=learner.username, course_key=course.key, block_key=None, force=True)
+                for learner in learners
+            ],
             batch_size=BATCH,
         )
     return len(learners)
@@ -191,7 +194,9 @@ def add_one_completion(course: Course, learners: Sequence[Learner], seed: int, s
                 BlockCompletion.objects.filter(
                     user_id=learner.user_id, context_key=course.key, block_key=course.leaves[leaf]
                 ).update(completion=0.5 if value != 0.5 else 1.0)
-            stale.append(StaleCompletion(username=learner.username, course_key=course.key, block_key=course.leaves[leaf]))
+            stale.append(
+                StaleCompletion(username=learner.username, course_key=course.key, block_key=course.leaves[leaf])
+            )
         BlockCompletion.objects.bulk_create(new_rows, batch_size=BATCH)
         StaleCompletion.objects.bulk_create(stale, batch_size=BATCH)
     return len(stale)

@@ -46,8 +46,12 @@ STATS_ROUNDS = 7  # stats requests per course, in turns (the median is reported)
 # Environment (everything here runs before django.setup())
 # ----------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--db", choices=("sqlite", "mysql"), default="sqlite", help="database (default: sqlite, a fresh temp file)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--db", choices=("sqlite", "mysql"), default="sqlite", help="database (default: sqlite, a fresh temp file)"
+    )
     parser.add_argument("--breadth", type=int, default=4, help="children per level: breadth**4 leaves (default 4)")
     parser.add_argument(
         "--shape",
@@ -55,9 +59,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="chapters,sequentials,verticals,leaves instead of --breadth (e.g. 8,6,5,4: 960 leaves, 297 aggregators)",
     )
     parser.add_argument("--learners", type=int, default=1000, help="enrolled learners (default 1000)")
-    parser.add_argument("--density", type=float, default=0.4, help="share of leaves each learner completed (default 0.4)")
+    parser.add_argument(
+        "--density", type=float, default=0.4, help="share of leaves each learner completed (default 0.4)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="dataset seed (default 1)")
-    parser.add_argument("--json", default="bench-results.json", help="where to write the results (default bench-results.json)")
+    parser.add_argument(
+        "--json", default="bench-results.json", help="where to write the results (default bench-results.json)"
+    )
     parser.add_argument(
         "--mysql-database",
         default=MYSQL_DATABASE,
@@ -118,7 +126,9 @@ def configure_environment(args: argparse.Namespace) -> Callable[[], None]:
         cursor.execute(f"CREATE DATABASE `{args.mysql_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         conn.close()
     except MySQLdb.Error as exc:
-        sys.exit(f"benchmarks/run.py --db mysql: cannot (re)create `{args.mysql_database}` as {user}@{host}:{port}: {exc}")
+        sys.exit(
+            f"benchmarks/run.py --db mysql: cannot (re)create `{args.mysql_database}` as {user}@{host}:{port}: {exc}"
+        )
     os.environ["COMPLETION_AGGREGATOR_DB"] = "mysql"
     os.environ["DB_NAME"] = args.mysql_database
     os.environ.setdefault("DB_HOST", host)
@@ -668,7 +678,7 @@ class Bench:
         rounds: dict[bool, list[dict]] = {True: [], False: []}
         for number in range(INCREMENTAL_ROUNDS):
             for path_only in (True, False):
-                chosen = sorted(rng.sample(self.learners, count), key=lambda l: l.index)
+                chosen = sorted(rng.sample(self.learners, count), key=lambda learner: learner.index)
                 suffix = "" if path_only else "_full_reads"
                 with override_settings(COMPLETION_AGGREGATOR_PATH_ONLY_UPDATES=path_only):
                     rounds[path_only].append(self._incremental_round(chosen, f"incremental{suffix}{number}"))
@@ -741,7 +751,7 @@ class Bench:
 
         log("synchronous mode: one completion, one learner …")
         rng = random.Random(f"sync:{self.args.seed}")
-        sample = sorted(rng.sample(self.learners, min(SYNC_SAMPLE, self.n)), key=lambda l: l.index)
+        sample = sorted(rng.sample(self.learners, min(SYNC_SAMPLE, self.n)), key=lambda learner: learner.index)
         record: dict[str, Any] = {"learners": len(sample)}
         path_learners = 0
 
@@ -800,9 +810,9 @@ class Bench:
 
         log("single learner: stored, then fresh …")
         rng = random.Random(f"single:{self.args.seed}")
-        sample = sorted(rng.sample(self.learners, min(SINGLE_SAMPLE, self.n)), key=lambda l: l.index)
-        users = get_user_model().objects.in_bulk([l.user_id for l in sample])
-        users = [users[l.user_id] for l in sample]
+        sample = sorted(rng.sample(self.learners, min(SINGLE_SAMPLE, self.n)), key=lambda learner: learner.index)
+        users = get_user_model().objects.in_bulk([learner.user_id for learner in sample])
+        users = [users[learner.user_id] for learner in sample]
 
         def measure(expect_fresh: bool) -> dict:
             record: dict[str, Any] = {"learners": len(users)}
@@ -833,7 +843,7 @@ class Bench:
         dataset.add_one_completion(self.course, sample, self.args.seed, "single")
         fresh = measure(expect_fresh=True)
         fresh["ratio_stored_median"] = _ratio(fresh["median_ms"], stored["median_ms"])
-        paired = [f / s for f, s in zip(fresh["times_ms"], stored["times_ms"]) if s]
+        paired = [f / s for f, s in zip(fresh["times_ms"], stored["times_ms"], strict=True) if s]
         fresh["ratio_stored_paired_median"] = round(statistics.median(paired), 3) if paired else None
         self.phases["single_fresh"] = fresh
         self.phases["single_stored"] = stored
@@ -953,7 +963,8 @@ class Bench:
             for chunk in _chunks([learner.username for learner in members], CHUNK):
                 aggregate_learners(twin.key, chunk)
             courses[size] = twin.key
-        urls = {size: f"/completion-aggregator/v1/stats/{key}/?requested_fields=mean,chapter" for size, key in courses.items()}
+        stats_url = "/completion-aggregator/v1/stats/{key}/?requested_fields=mean,chapter"
+        urls = {size: stats_url.format(key=key) for size, key in courses.items()}
         times: dict[int, list[float]] = {size: [] for size in courses}
         queries: dict[int, list[int]] = {size: [] for size in courses}
         record: dict[str, Any] = {"learners": self.n, "rounds": STATS_ROUNDS}
@@ -1119,7 +1130,10 @@ def table_rows(results: dict) -> list[tuple]:
     add("  × same learners' stored answer", fr["ratio_stored_median"], "×")
     add("single learner, stored answer", st["median_ms"], "ms median", st)
     add("  queries", st["median_queries"], "queries")
-    for key, label in (("rest_list_course", "REST list, course level"), ("rest_list_all_levels", "REST list, chapter+seq+vert")):
+    for key, label in (
+        ("rest_list_course", "REST list, course level"),
+        ("rest_list_all_levels", "REST list, chapter+seq+vert"),
+    ):
         if key in p:
             add(f"{label} (page {p[key]['page_size']})", p[key]["seconds"], "s", p[key])
             add("  × raw query of the same rows", p[key]["ratio_raw_query"], "×")
@@ -1158,11 +1172,15 @@ def _fmt(value) -> str:
     return str(value)
 
 
+#: The columns of :func:`table_rows`'s rows, as the JSON results name them.
+TABLE_COLUMNS = ("phase", "figure", "unit", *(key.replace("ratio_", "x_") for key in RATIO_KEYS))
+
+
 def print_table(results: dict) -> None:
     meta = results["meta"]
     rows = table_rows(results)
     results["table"] = [
-        dict(zip(("phase", "figure", "unit", *(key.replace("ratio_", "x_") for key in RATIO_KEYS)), row)) for row in rows
+        dict(zip(TABLE_COLUMNS, row, strict=True)) for row in rows
     ]
     print(
         f"\ncompletion_aggregator benchmark — {meta['db_vendor']} {meta['db_version']}, {meta['cpus']} CPUs, "

@@ -31,6 +31,7 @@ class CompletionAggregatorAppConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        """Connect the signal receivers and the action boundaries, register the checks and Celery tasks."""
         from . import checks, coalesce, platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
 
         checks.register()

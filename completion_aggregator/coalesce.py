@@ -118,19 +118,19 @@ def _flush() -> None:
             log.exception("completion_aggregator: deferred work %r failed", key)
 
 
-def enter_action(**kwargs) -> None:
+def enter_action(**kwargs: object) -> None:
     """A request or task starts in this thread."""
     _action.depth += 1
 
 
-def exit_action(**kwargs) -> None:
+def exit_action(**kwargs: object) -> None:
     """A request or task ends: the outermost one runs the deferred work."""
     _action.depth = max(0, _action.depth - 1)
     if _action.depth == 0:
         _flush()
 
 
-def _request_started(**kwargs) -> None:
+def _request_started(**kwargs: object) -> None:
     """A new request: work left by a request that ended elsewhere (another thread) runs first."""
     if _action.depth:
         _action.depth = 0

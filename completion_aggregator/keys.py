@@ -1,25 +1,73 @@
-"""Parsing keys typed by people (commands, imports). Pure: opaque-keys only."""
+"""
+The one parser of course keys and usage keys, and the plain form of a key. Pure: opaque-keys only.
+
+Every place that turns text into a key calls :func:`parse_course_key` or
+:func:`parse_usage_key` (``tests/unit/test_one_key_parser.py`` checks it) and maps their one
+error type to its own answer at the delivery edge: a REST 404 body, a page's 404 or 400, a
+``CommandError``, an import error, a task's warning.
+"""
 from __future__ import annotations
 
 from typing import TypeVar
 
 from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 
-def parse_course_key(value: str | CourseKey) -> CourseKey:
+class InvalidCourseKey(InvalidKeyError, ValueError):
     """
-    A CourseKey from user input (surrounding blanks ignored), with a message saying what to fix.
+    A text that is not a course key.
+
+    ``text`` is the value as given (before any blanks were stripped); ``str(error)`` says what
+    to fix. A subclass of ``opaque_keys.InvalidKeyError`` (what the api raised before) and of
+    ``ValueError`` (what the commands and imports caught).
+    """
+
+    def __init__(self, text: object) -> None:
+        Exception.__init__(self, f"invalid course key {text!r}: expected course-v1:ORG+NUMBER+RUN")
+        self.text = text
+
+
+class InvalidUsageKey(InvalidKeyError, ValueError):
+    """A text that is not a usage key (block key); ``text`` is the value as given."""
+
+    def __init__(self, text: object) -> None:
+        Exception.__init__(self, f"invalid usage key {text!r}: expected block-v1:ORG+NUMBER+RUN+type@TYPE+block@ID")
+        self.text = text
+
+
+def parse_course_key(value: str | CourseKey, *, strip: bool = False) -> CourseKey:
+    """
+    The CourseKey ``value`` names (a CourseKey is returned as it is).
+
+    ``strip``: ignore surrounding blanks (keys typed by people: commands, imports, enrollments);
+    otherwise (URLs, task arguments, stored keys) a blank makes the key invalid.
 
     Raises:
-        ValueError: the value is not a course key.
+        InvalidCourseKey: the text is not a course key.
     """
     if isinstance(value, CourseKey):
         return value
+    text = str(value)
     try:
-        return CourseKey.from_string(str(value).strip())
+        return CourseKey.from_string(text.strip() if strip else text)
     except InvalidKeyError:
-        raise ValueError(f"invalid course key {value!r}: expected course-v1:ORG+NUMBER+RUN") from None
+        raise InvalidCourseKey(value) from None
+
+
+def parse_usage_key(value: str | UsageKey) -> UsageKey:
+    """
+    The UsageKey ``value`` names, exactly as given (a UsageKey is returned as it is).
+
+    Raises:
+        InvalidUsageKey: the text is not a usage key.
+    """
+    if isinstance(value, UsageKey):
+        return value
+    try:
+        return UsageKey.from_string(str(value))
+    except InvalidKeyError:
+        raise InvalidUsageKey(value) from None
 
 
 KeyT = TypeVar("KeyT")

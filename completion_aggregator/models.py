@@ -95,7 +95,9 @@ class StaleCompletion(TimeStampedModel):
     class Meta:
         app_label = "completion_aggregator"
         indexes = [
-            models.Index(fields=["username", "course_key", "created", "resolved"], name="stale_user_course_resolved_idx"),
+            models.Index(
+                fields=["username", "course_key", "created", "resolved"], name="stale_user_course_resolved_idx"
+            ),
             models.Index(fields=["resolved", "id"], name="stale_resolved_id_idx"),
         ]
 

@@ -11,8 +11,11 @@ openedx-events' when that package is installed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol, TypeGuard
 
-from opaque_keys.edx.keys import CourseKey
+from django.contrib.auth.models import AbstractBaseUser
+from opaque_keys.edx.keys import CourseKey, UsageKey
 from opaque_keys.edx.locator import LibraryLocator
 
 from . import api, receivers
@@ -21,23 +24,82 @@ from .keys import plain_key
 log = logging.getLogger(__name__)
 
 
-def _is_course(course_key) -> bool:
+# What the receivers read of openedx-events' data classes (attrs classes; openedx-events is
+# optional here and has no type hints): reference §3, "openedx-events 11.2.0".
+class _UserPersonalData(Protocol):
+    @property
+    def username(self) -> str:
+        """``UserPersonalData.username``."""
+
+
+class _UserData(Protocol):
+    @property
+    def id(self) -> int:
+        """``UserData.id``: the user's primary key."""
+
+    @property
+    def pii(self) -> _UserPersonalData:
+        """``UserData.pii``."""
+
+
+class _CourseData(Protocol):
+    @property
+    def course_key(self) -> CourseKey:
+        """``CourseData.course_key``."""
+
+
+class _CourseEnrollmentData(Protocol):
+    @property
+    def user(self) -> _UserData:
+        """``CourseEnrollmentData.user``."""
+
+    @property
+    def course(self) -> _CourseData:
+        """``CourseEnrollmentData.course``."""
+
+    @property
+    def is_active(self) -> bool:
+        """``CourseEnrollmentData.is_active``."""
+
+
+class _CohortData(Protocol):
+    @property
+    def user(self) -> _UserData:
+        """``CohortData.user``."""
+
+    @property
+    def course(self) -> _CourseData:
+        """``CohortData.course``."""
+
+
+class _NamedUser(Protocol):
+    """A user object without ``get_username`` (only its ``username``)."""
+
+    @property
+    def username(self) -> str:
+        """The username."""
+
+
+def _is_course(course_key: object) -> TypeGuard[CourseKey]:
     """Courses only: content libraries (``LibraryLocator``) publish too, but have no learners."""
     return isinstance(course_key, CourseKey) and not isinstance(course_key, LibraryLocator)
 
 
-def _username(user) -> str:
-    return user.get_username() if hasattr(user, "get_username") else str(user.username)
+def _username(user: AbstractBaseUser | _NamedUser) -> str:
+    """The username of a user the platform's signals send."""
+    return user.get_username() if isinstance(user, AbstractBaseUser) else str(user.username)
 
 
 # edx-platform (Django) signals --------------------------------------------------------------
-def handle_course_published(sender, course_key=None, **kwargs) -> None:
+def handle_course_published(sender: object, course_key: CourseKey | None = None, **kwargs: object) -> None:
     """``SignalHandler.course_published``: recompute every enrollment (forced, after a countdown)."""
     if _is_course(course_key):
         receivers.course_published(sender, course_key=plain_key(course_key))
 
 
-def handle_item_deleted(sender, usage_key=None, user_id=None, **kwargs) -> None:
+def handle_item_deleted(
+    sender: object, usage_key: UsageKey | None = None, user_id: int | None = None, **kwargs: object
+) -> None:
     """
     ``SignalHandler.item_deleted``: the course's structure changed like a publish.
 
@@ -53,19 +115,27 @@ def handle_item_deleted(sender, usage_key=None, user_id=None, **kwargs) -> None:
         receivers.course_published(sender, course_key=course_key)
 
 
-def handle_cohort_membership_updated(sender, user=None, course_key=None, **kwargs) -> None:
+def handle_cohort_membership_updated(
+    sender: object, user: AbstractBaseUser | None = None, course_key: CourseKey | None = None, **kwargs: object
+) -> None:
     """``COHORT_MEMBERSHIP_UPDATED`` (added or removed): content groups may show other blocks."""
     if user is not None and course_key is not None:
         receivers.learner_changed(_username(user), course_key)
 
 
-def handle_enrollment_track_updated(sender, user=None, course_key=None, mode=None, **kwargs) -> None:
+def handle_enrollment_track_updated(
+    sender: object,
+    user: AbstractBaseUser | None = None,
+    course_key: CourseKey | None = None,
+    mode: str | None = None,
+    **kwargs: object,
+) -> None:
     """``ENROLLMENT_TRACK_UPDATED``: the track's content (enrollment-track groups) may differ."""
     if user is not None and course_key is not None:
         receivers.learner_changed(_username(user), course_key)
 
 
-def handle_user_retire_lms_misc(sender, user=None, **kwargs) -> None:
+def handle_user_retire_lms_misc(sender: object, user: AbstractBaseUser | None = None, **kwargs: object) -> None:
     """
     ``USER_RETIRE_LMS_MISC`` (the retirement pipeline's ``retire_misc`` step): forget the learner.
 
@@ -76,7 +146,13 @@ def handle_user_retire_lms_misc(sender, user=None, **kwargs) -> None:
         api.forget_learner(user.pk, [_username(user)])
 
 
-def handle_user_retire_lms_critical(sender, user=None, retired_username=None, retired_email=None, **kwargs) -> None:
+def handle_user_retire_lms_critical(
+    sender: object,
+    user: AbstractBaseUser | None = None,
+    retired_username: str | None = None,
+    retired_email: str | None = None,
+    **kwargs: object,
+) -> None:
     """
     ``USER_RETIRE_LMS_CRITICAL``: forget the learner again, under both names.
 
@@ -88,7 +164,9 @@ def handle_user_retire_lms_critical(sender, user=None, retired_username=None, re
 
 
 # openedx-events -----------------------------------------------------------------------------
-def handle_enrollment_event(sender=None, enrollment=None, **kwargs) -> None:
+def handle_enrollment_event(
+    sender: object = None, enrollment: _CourseEnrollmentData | None = None, **kwargs: object
+) -> None:
     """``COURSE_ENROLLMENT_CREATED`` / ``COURSE_ENROLLMENT_CHANGED``: (re)compute an active enrollment."""
     if enrollment is None:
         return
@@ -98,19 +176,26 @@ def handle_enrollment_event(sender=None, enrollment=None, **kwargs) -> None:
     receivers.learner_changed(enrollment.user.pii.username, enrollment.course.course_key)
 
 
-def handle_unenrollment_event(sender=None, enrollment=None, **kwargs) -> None:
+def handle_unenrollment_event(
+    sender: object = None, enrollment: _CourseEnrollmentData | None = None, **kwargs: object
+) -> None:
     """``COURSE_UNENROLLMENT_COMPLETED``: the learner leaves the statistics (their rows stay)."""
     if enrollment is not None:
         receivers.enrollment_changed(enrollment.user.id, enrollment.course.course_key)
 
 
-def handle_cohort_membership_changed(sender=None, cohort=None, **kwargs) -> None:
+def handle_cohort_membership_changed(
+    sender: object = None, cohort: _CohortData | None = None, **kwargs: object
+) -> None:
     """``COHORT_MEMBERSHIP_CHANGED``."""
     if cohort is not None:
         receivers.learner_changed(cohort.user.pii.username, cohort.course.course_key)
 
 
-_PLATFORM_RECEIVERS = {
+#: A receiver of this module: keyword arguments only (what Django and openedx-events send).
+_Receiver = Callable[..., None]
+
+_PLATFORM_RECEIVERS: dict[str, _Receiver] = {
     "course_published": handle_course_published,
     "item_deleted": handle_item_deleted,
     "cohort_membership_updated": handle_cohort_membership_updated,
@@ -119,7 +204,7 @@ _PLATFORM_RECEIVERS = {
     "user_retire_lms_critical": handle_user_retire_lms_critical,
 }
 
-_EVENT_RECEIVERS = {
+_EVENT_RECEIVERS: dict[str, _Receiver] = {
     "COURSE_ENROLLMENT_CREATED": handle_enrollment_event,
     "COURSE_ENROLLMENT_CHANGED": handle_enrollment_event,
     "COURSE_UNENROLLMENT_COMPLETED": handle_unenrollment_event,

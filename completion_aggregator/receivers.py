@@ -20,12 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from typing import Any
+from collections.abc import Collection
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from opaque_keys.edx.keys import CourseKey
 
 from . import api, dispatch
 from .coalesce import once_per_action
@@ -46,8 +48,8 @@ class _DeleteCall(threading.local):
     cost one username query instead of N user queries.
     """
 
-    origin: weakref.ref | None = None
-    usernames: dict[tuple[str | None, Any], str]
+    origin: weakref.ref[object] | None = None
+    usernames: dict[tuple[str | None, int], str]
 
     def __init__(self) -> None:
         self.usernames = {}
@@ -57,7 +59,9 @@ _delete_call = _DeleteCall()
 
 
 @receiver(pre_delete, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_deleting")
-def _start_delete_call(sender, instance: BlockCompletion, origin=None, **kwargs) -> None:
+def _start_delete_call(
+    sender: type[BlockCompletion], instance: BlockCompletion, origin: object = None, **kwargs: object
+) -> None:
     """A delete call is collecting completions: forget the usernames of any earlier call."""
     _delete_call.usernames = {}
     try:
@@ -66,31 +70,36 @@ def _start_delete_call(sender, instance: BlockCompletion, origin=None, **kwargs)
         _delete_call.origin = None
 
 
-def _deleted_completion_username(instance: BlockCompletion, origin) -> str:
+def _username(user: AbstractBaseUser) -> str:
+    """A user's username (edx-completion's models have no type hints: its ``user`` is typed here)."""
+    return user.get_username()
+
+
+def _deleted_completion_username(instance: BlockCompletion, origin: object) -> str:
     """The username of a deleted completion's learner, looked up once per learner and delete call."""
     descriptor = BlockCompletion.user
     if descriptor.is_cached(instance) or origin is None:
-        return instance.user.get_username()
+        return _username(instance.user)
     current = _delete_call.origin
     if current is None or current() is not origin:
         # Not announced by this call's pre_delete (a signal sent by hand): no cache.
-        return instance.user.get_username()
-    key = (instance._state.db, instance.user_id)
+        return _username(instance.user)
+    key: tuple[str | None, int] = (instance._state.db, instance.user_id)
     username = _delete_call.usernames.get(key)
     if username is None:
         # The query ``instance.user`` would run (same manager and database routing), for one column.
         users = descriptor.get_queryset(instance=instance).filter(pk=instance.user_id)
         found = users.values_list(descriptor.field.related_model.USERNAME_FIELD, flat=True)
-        username = next(iter(found), None)
-        if username is None:
-            return instance.user.get_username()  # unknown user: fails exactly as before
-        _delete_call.usernames[key] = username
+        found_name: str | None = next(iter(found), None)
+        if found_name is None:
+            return _username(instance.user)  # unknown user: fails exactly as before
+        _delete_call.usernames[key] = username = found_name
     return username
 
 
 @receiver(post_save, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_saved")
 @receiver(post_delete, sender=BlockCompletion, dispatch_uid="completion_aggregator.completion_deleted")
-def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
+def completion_changed(sender: type[BlockCompletion], instance: BlockCompletion, **kwargs: object) -> None:
     """A completion was written or deleted: queue its enrollment, in the same transaction."""
     context_key = instance.context_key
     if not getattr(context_key, "is_course", False):
@@ -100,12 +109,12 @@ def completion_changed(sender, instance: BlockCompletion, **kwargs) -> None:
             return  # the learner's own deletion (cascade): nothing left to aggregate, no row naming them
         username = _deleted_completion_username(instance, kwargs.get("origin"))
     else:
-        username = instance.user.get_username()
+        username = _username(instance.user)
     api.mark_stale(username, context_key, instance.full_block_key)
     dispatch.aggregate_after_action(context_key, username)
 
 
-def course_published(sender, course_key, **kwargs) -> None:
+def course_published(sender: object, course_key: CourseKey, **kwargs: object) -> None:
     """
     A new course structure: every active enrollment must be recomputed (forced).
 
@@ -121,22 +130,24 @@ class _ForcedRows(threading.local):
     """The forced stale row written by the current action, per learner and course: ``{key: id}``."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple, int] = {}
+        self.ids: dict[tuple[str, ...], int] = {}
 
 
 _forced_rows = _ForcedRows()
 
 
-def learner_changed(username: str, course_key) -> None:
+def learner_changed(username: str, course_key: CourseKey | None) -> None:
     """
     An enrollment, its track or its cohort changed: recompute that learner (forced).
 
     Once per action: the second signal of the same action writes no second stale row (unless an
     aggregation inside the action resolved the first) and causes no second aggregation.
+    ``course_key`` None (a row without a course: opaque-keys types every ``CourseKeyField``'s
+    value as optional): nothing to do.
     """
-    if not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
+    if course_key is None or not get_setting("ENABLE_COURSE_ACTIVITY_SIGNALS"):
         return
-    key = ("forced",) + dispatch.learner_key(course_key, username)
+    key = ("forced", *dispatch.learner_key(course_key, username))
 
     def forget() -> None:
         _forced_rows.ids.pop(key, None)
@@ -151,19 +162,20 @@ def learner_changed(username: str, course_key) -> None:
     dispatch.aggregate_after_action(course_key, username)
 
 
-def enrollment_changed(user_id: int, course_key) -> None:
+def enrollment_changed(user_id: int, course_key: CourseKey | None) -> None:
     """
     An enrollment was created, changed or removed: sync the statistics' totals once the action ends.
 
     This runs whatever ``ENABLE_COURSE_ACTIVITY_SIGNALS`` says, because the totals must follow
     enrollments. In Studio it is a task for an LMS worker (the sync reads enrollments through
-    the adapter).
+    the adapter). ``course_key`` None (as for :func:`learner_changed`): nothing to do.
     """
-    dispatch.sync_totals_after_action(course_key, user_id)
+    if course_key is not None:
+        dispatch.sync_totals_after_action(course_key, user_id)
 
 
 @receiver(pre_delete, sender=get_user_model(), dispatch_uid="completion_aggregator.user_deleting")
-def user_deleting(sender, instance, **kwargs) -> None:
+def user_deleting(sender: type[AbstractBaseUser], instance: AbstractBaseUser, **kwargs: object) -> None:
     """
     A user is being deleted: take them out of the totals, delete their stale rows.
 
@@ -179,14 +191,20 @@ _RENAMED_FROM = "_completion_aggregator_renamed_from"
 
 
 @receiver(pre_save, sender=get_user_model(), dispatch_uid="completion_aggregator.user_saving")
-def user_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+def user_saving(
+    sender: type[AbstractBaseUser],
+    instance: AbstractBaseUser,
+    raw: bool = False,
+    update_fields: Collection[str] | None = None,
+    **kwargs: object,
+) -> None:
     """
     Note the stored username of a user saved with another one (a rename, or retirement's scrambling).
 
     One primary-key query per save that may change the username; none for a new user, a
     fixture load, or a save whose ``update_fields`` leaves the username out (a login).
     """
-    field = sender.USERNAME_FIELD
+    field: str = sender.USERNAME_FIELD  # type: ignore[attr-defined]  # django-stubs declares it on AbstractUser only
     if raw or instance.pk is None or (update_fields is not None and field not in update_fields):
         return
     stored = sender._default_manager.filter(pk=instance.pk).values_list(field, flat=True).first()
@@ -195,7 +213,7 @@ def user_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> No
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="completion_aggregator.user_saved")
-def user_saved(sender, instance, raw=False, **kwargs) -> None:
+def user_saved(sender: type[AbstractBaseUser], instance: AbstractBaseUser, raw: bool = False, **kwargs: object) -> None:
     """A user was saved under a new username: their pending stale rows follow them (ADR 0010)."""
     old = instance.__dict__.pop(_RENAMED_FROM, None)
     if old is not None:

@@ -15,14 +15,18 @@ checks every entry).
 """
 from __future__ import annotations
 
-from django.urls import URLPattern
+from collections.abc import Sequence
+
+from django.urls import URLPattern, URLResolver
 
 #: ``{peer name: our name}``, both relative to the ``completion_aggregator`` namespace (a
 #: ``"v1:…"`` prefix for the versioned ones).
 PEER_URL_NAMES: dict[str, str] = {}
 
 
-def alias_patterns(patterns: list, aliases: dict[str, str], prefix: str = "") -> list[URLPattern]:
+def alias_patterns(
+    patterns: Sequence[URLPattern | URLResolver], aliases: dict[str, str], prefix: str = ""
+) -> list[URLPattern]:
     """
     One more pattern per alias whose target is among ``patterns``.
 

@@ -1,5 +1,7 @@
 """URLs of the app (mounted under ``completion-aggregator/``)."""
-from django.urls import include, path, re_path
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from . import views
 from .rest_api.patterns import COURSE_KEY_PATTERN
@@ -7,7 +9,7 @@ from .url_names import PEER_URL_NAMES, alias_patterns
 
 app_name = "completion_aggregator"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # REST API: v1/, v0/, api/schema/, api/docs/.
     path("", include("completion_aggregator.rest_api.urls")),
     # Embeddable progress bars (course, chapter by its block id) and the course progress report.

@@ -12,11 +12,15 @@ Anonymous visitors are sent to the login page; both are never cached (``private,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
@@ -27,23 +31,30 @@ from . import api
 from .api.exceptions import BlockNotInCourse, CourseNotFound, NotEnrolled
 from .conf import get_setting
 from .data import AggregateData
+from .keys import InvalidCourseKey, parse_course_key, parse_usage_key
 from .rest_api.permissions import has_course_staff_powers
 
 NO_STORE = "private, no-store"
 
+P = ParamSpec("P")
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
+
 
 def _course_key(value: str) -> CourseKey:
+    """The course key of a report URL; Http404 ``Invalid course key: '…'.`` for another text."""
     try:
-        return CourseKey.from_string(value)
-    except InvalidKeyError:
+        return parse_course_key(value)
+    except InvalidCourseKey:
         raise Http404(f"Invalid course key: '{value}'.") from None
 
 
-def _login_required(view):
+def _login_required(
+    view: Callable[Concatenate[HttpRequest, P], ResponseT],
+) -> Callable[Concatenate[HttpRequest, P], ResponseT | HttpResponseRedirect]:
     """Anonymous → redirect to the host's login page (``LOGIN_URL``) and back."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> ResponseT | HttpResponseRedirect:
         if not request.user.is_authenticated:
             response = redirect_to_login(request.get_full_path())
             response["Cache-Control"] = NO_STORE
@@ -51,6 +62,19 @@ def _login_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _viewer(request: HttpRequest) -> AbstractBaseUser:
+    """
+    The logged-in user of a view behind :func:`_login_required`.
+
+    Raises:
+        PermissionDenied: an anonymous visitor (not reached: the decorator redirects them).
+    """
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):
+        raise PermissionDenied("Log in to see this page.")
+    return user
 
 
 #: Characters that would end a CSP source (or the header): such a configured value is dropped.
@@ -118,14 +142,14 @@ def _parse_bar_keys(course_key: str, chapter_id: str | None) -> tuple[CourseKey,
             byte that is not UTF-8 is not).
     """
     try:
-        key = CourseKey.from_string(course_key)
+        key = parse_course_key(course_key)
     except (InvalidKeyError, ValueError, TypeError):
         raise ValueError(INVALID_COURSE_KEY) from None
     if chapter_id is None:
         return key, None
     try:
         block = key.make_usage_key("chapter", chapter_id)
-        UsageKey.from_string(str(block))  # the block id is checked when the key is parsed
+        parse_usage_key(str(block))  # the block id is checked when the key is parsed
     except (InvalidKeyError, ValueError, TypeError):
         raise ValueError(INVALID_CHAPTER_ID) from None
     return key, block
@@ -148,13 +172,13 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: str | None =
         return _unavailable(request, str(exc), chapter, status=400)
     percent = 0.0
     try:
-        progress = api.get_learner_progress(request.user, key, root_block)
+        progress = api.get_learner_progress(_viewer(request), key, root_block)
     except CourseNotFound:
         return _unavailable(request, UNKNOWN_COURSE, chapter)
     except BlockNotInCourse:
         return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     except NotEnrolled:
-        if root_block is not None and not api.block_is_known(request.user, key, root_block):
+        if root_block is not None and not api.block_is_known(_viewer(request), key, root_block):
             return _unavailable(request, UNKNOWN_CHAPTER, chapter)
     else:
         measured_value: AggregateData | None
@@ -184,7 +208,7 @@ def progress_bar(request: HttpRequest, course_key: str, chapter_id: str | None =
     return _embeddable(response)
 
 
-def _bar_subject(key: CourseKey, root_block) -> str:
+def _bar_subject(key: CourseKey, root_block: UsageKey | None) -> str:
     """What a bar measures, as its text says it: "Course", or the section's display name."""
     if root_block is None:
         return "Course"
@@ -197,7 +221,7 @@ def _bar_subject(key: CourseKey, root_block) -> str:
 
 def _staff_course(request: HttpRequest, course_key: str) -> CourseKey:
     key = _course_key(course_key)
-    if not has_course_staff_powers(request.user, key):
+    if not has_course_staff_powers(_viewer(request), key):
         raise PermissionDenied("Only staff of this course may see its progress report.")
     return key
 
@@ -209,7 +233,7 @@ def course_report(request: HttpRequest, course_key: str) -> HttpResponse:
     key = _staff_course(request, course_key)
     try:
         report = api.build_course_report(
-            key, request.user, page_number=request.GET.get("page"), query=request.GET.get("q", "")
+            key, _viewer(request), page_number=request.GET.get("page"), query=request.GET.get("q", "")
         )
     except CourseNotFound:
         raise Http404(f"Course not found: '{key}'.") from None
@@ -224,7 +248,7 @@ def course_report_csv(request: HttpRequest, course_key: str) -> StreamingHttpRes
     """Every learner's course and chapter percentages as CSV, streamed (staff only)."""
     key = _staff_course(request, course_key)
     try:
-        lines = api.iter_course_csv(key, request.user)
+        lines = api.iter_course_csv(key, _viewer(request))
     except CourseNotFound:
         raise Http404(f"Course not found: '{key}'.") from None
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

@@ -4,7 +4,8 @@ The development project: ``python manage.py …`` works from the repository root
 SQLite file, eager Celery, the standalone host installed, completion tracking on.
 Environment variables (all optional) switch to MariaDB and a real broker:
 
-* ``COMPLETION_AGGREGATOR_DB=mysql`` (or ``postgresql``) with ``DB_NAME``/``DB_USER``/``DB_PASSWORD``/``DB_HOST``/``DB_PORT``
+* ``COMPLETION_AGGREGATOR_DB=mysql`` (or ``postgresql``) with ``DB_NAME``/``DB_USER``/``DB_PASSWORD``/
+  ``DB_HOST``/``DB_PORT``
 * ``CELERY_BROKER_URL`` (a real broker: tasks are no longer eager)
 """
 import os
@@ -82,7 +83,11 @@ elif os.environ.get("COMPLETION_AGGREGATOR_DB") == "mysql":
             "HOST": os.environ.get("DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("DB_PORT", "3306"),
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"NAME": os.environ.get("DB_TEST_NAME", "test_completion_aggregator"), "CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+            "TEST": {
+                "NAME": os.environ.get("DB_TEST_NAME", "test_completion_aggregator"),
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
         }
     }
 else:
@@ -96,9 +101,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("CACHE_DIR"):  # a cache shared between processes without Redis (tests)
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": os.environ["CACHE_DIR"]}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ["CACHE_DIR"],
+        }
+    }
 if os.environ.get("REDIS_CACHE_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_CACHE_URL"]}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_CACHE_URL"]}
+    }
 
 # event-tracking: events go to the Python log (``eventtracking`` logger) in development.
 EVENT_TRACKING_ENABLED = True
@@ -237,7 +249,10 @@ if EVENTS_LOG_PATH:
             "OPTIONS": {"name": "completion_aggregator.events.log", "max_event_size": None},
         },
     }
-COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS = ["'self'", *os.environ.get("PROGRESS_BAR_FRAME_ANCESTORS", "").split()]
+COMPLETION_AGGREGATOR_PROGRESS_BAR_FRAME_ANCESTORS = [
+    "'self'",
+    *os.environ.get("PROGRESS_BAR_FRAME_ANCESTORS", "").split(),
+]
 # With the ``xapi`` extra installed (requirements/xapi.txt) and COMPLETION_AGGREGATOR_XAPI=1,
 # edx-event-routing-backends is an app here too, so that our xAPI transformers register (see
 # completion_aggregator.xapi). Opt-in: its own migrations are not in sync with this project's

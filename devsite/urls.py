@@ -24,5 +24,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("accounts/", include(accounts)),
     path("admin/", admin.site.urls),
-    re_path(r"^completion-aggregator/", include(("completion_aggregator.urls", "completion_aggregator"), namespace="completion_aggregator")),
+    re_path(
+        r"^completion-aggregator/",
+        include(("completion_aggregator.urls", "completion_aggregator"), namespace="completion_aggregator"),
+    ),
 ]

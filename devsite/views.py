@@ -9,11 +9,20 @@ LINKS = [
     ("/admin/", "Django admin (staff / staff): courses, structures, enrollments, roles, cohorts, aggregators"),
     ("/accounts/login/", "Log in (learners: learner1 / learner; staff: staff / staff)"),
     ("/completion-aggregator/v1/course/", "v1: my courses"),
-    (f"/completion-aggregator/v1/course/{DEMO_COURSE}/?requested_fields=chapter,sequential", "v1: the demo course, by chapter and sequential"),
+    (
+        f"/completion-aggregator/v1/course/{DEMO_COURSE}/?requested_fields=chapter,sequential",
+        "v1: the demo course, by chapter and sequential",
+    ),
     (f"/completion-aggregator/v1/stats/{DEMO_COURSE}/?requested_fields=chapter", "v1: course statistics (staff)"),
     ("/completion-aggregator/api/docs/", "OpenAPI docs"),
-    (f"/completion-aggregator/progress_bar/{DEMO_COURSE}/", "Progress bar: my course completion (learner1 / learner; embeddable in an iframe)"),
-    (f"/completion-aggregator/report/{DEMO_COURSE}/", "Course progress report (staff / staff): distribution, sections, learners"),
+    (
+        f"/completion-aggregator/progress_bar/{DEMO_COURSE}/",
+        "Progress bar: my course completion (learner1 / learner; embeddable in an iframe)",
+    ),
+    (
+        f"/completion-aggregator/report/{DEMO_COURSE}/",
+        "Course progress report (staff / staff): distribution, sections, learners",
+    ),
     (f"/completion-aggregator/report/{DEMO_COURSE}/csv/", "Course progress report as CSV (staff / staff)"),
 ]
 
@@ -30,4 +39,6 @@ def index(request):
     else:
         who = 'Not logged in · <a href="/accounts/login/" id="login">Log in</a>'
     items = "".join(f'<li><a href="{escape(url)}">{escape(url)}</a> — {escape(text)}</li>' for url, text in LINKS)
-    return HttpResponse(f"<!doctype html><title>completion_aggregator</title><h1>completion_aggregator</h1><p>{who}</p><ul>{items}</ul>")
+    return HttpResponse(
+        f"<!doctype html><title>completion_aggregator</title><h1>completion_aggregator</h1><p>{who}</p><ul>{items}</ul>"
+    )

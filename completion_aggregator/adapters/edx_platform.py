@@ -46,6 +46,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
 from ..data import BlockData, CourseStartDatesData, CourseStructureData
+from ..keys import parse_usage_key
 from .base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
 
 log = logging.getLogger(__name__)
@@ -467,13 +468,12 @@ class EdxPlatformAdapter(HostAdapter):
             CourseNotFound: no such course or no block structure.
         """
         from opaque_keys import InvalidKeyError
-        from opaque_keys.edx.keys import UsageKey
 
         _version, collected = self._collected_structure(course_key)
         names = {}
         for key in block_keys:
             try:
-                usage_key = UsageKey.from_string(str(key))
+                usage_key = parse_usage_key(str(key))
             except InvalidKeyError:
                 continue
             name = collected.get_xblock_field(usage_key, "display_name") if usage_key in collected else None

@@ -29,19 +29,15 @@ from .queue import (
 from .releases import ReleaseCheckData, mark_released_stale
 from .report_page import build_course_report, iter_course_csv, whole_percent
 from .reports import (
-    BlockStatsData,
-    CompletionStatsData,
-    CourseStatsData,
     enrolled_learners,
     get_block_display_names,
-    get_course_stats,
     get_learner_progress,
-    get_mean,
     get_stored_progress_many,
     get_user_course_keys,
     get_user_progress,
     submit_block_completion,
 )
+from .stats import BlockStatsData, CompletionStatsData, CourseStatsData, get_course_stats, get_mean
 from .totals import check as check_statistics_totals
 from .totals import is_built as statistics_totals_built
 from .totals import rebuild as rebuild_statistics_totals

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from opaque_keys.edx.keys import CourseKey
 
-from ..keys import plain_key
+from ..keys import parse_course_key, plain_key
 
 
 def as_course_key(value: str | CourseKey) -> CourseKey:
@@ -13,7 +13,7 @@ def as_course_key(value: str | CourseKey) -> CourseKey:
     (``keys.plain_key``: a branch-qualified key would read the draft branch's structure.)
 
     Raises:
-        opaque_keys.InvalidKeyError: the string is not a course key.
+        completion_aggregator.keys.InvalidCourseKey: the string is not a course key (an
+            ``opaque_keys.InvalidKeyError``).
     """
-    key = value if isinstance(value, CourseKey) else CourseKey.from_string(str(value))
-    return plain_key(key)
+    return plain_key(parse_course_key(value))

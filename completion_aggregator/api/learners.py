@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from opaque_keys.edx.keys import CourseKey
 
+from ..keys import parse_course_key
 from ..models import Aggregator, CountedLearner, StaleCompletion
 from .queue import lock_learner_queue
 from .totals import remove_user, sync_learners
@@ -81,5 +81,5 @@ def forget_learner(user_id: int, usernames: Iterable[str], resync: bool = True) 
         stale = StaleCompletion.objects.filter(id__in=stale_ids).delete()[0] if stale_ids else 0
         if resync:
             for course in courses:
-                sync_learners(CourseKey.from_string(course), [user_id])
+                sync_learners(parse_course_key(course), [user_id])
     return ForgottenLearnerData(aggregators=aggregators, stale_rows=stale, courses=tuple(courses))

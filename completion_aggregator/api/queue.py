@@ -21,7 +21,9 @@ LOCK_BATCH = 900
 StaleRow = tuple[int, str, UsageKey | None, bool]
 
 
-def mark_stale(username: str, course_key: CourseKey, block_key: UsageKey | None = None, force: bool = False) -> StaleCompletion:
+def mark_stale(
+    username: str, course_key: CourseKey, block_key: UsageKey | None = None, force: bool = False
+) -> StaleCompletion:
     """Queue one enrollment for aggregation (``block_key`` None: the whole course)."""
     return StaleCompletion.objects.create(username=username, course_key=course_key, block_key=block_key, force=force)
 
@@ -133,7 +135,8 @@ def known_course_keys() -> list[CourseKey]:
 
     keys = {str(key): key for key in get_adapter().all_course_keys()}
     for key in Aggregator.objects.values_list("course_key", flat=True).distinct():
-        keys.setdefault(str(key), key)
+        if key is not None:  # a NOT NULL column: opaque-keys types every CourseKeyField's value as optional
+            keys.setdefault(str(key), key)
     return [keys[name] for name in sorted(keys)]
 
 
@@ -149,11 +152,13 @@ def unresolved_stale_rows(after_id: int, limit: int) -> list[QueuedRow]:
 
     Read without locking: each aggregation locks and resolves its own rows (ADR 0014).
     """
-    return list(
+    rows = (
         StaleCompletion.objects.filter(resolved=False, id__gt=after_id)
         .order_by("id")
         .values_list("id", "course_key", "username")[:limit]
     )
+    # A NOT NULL column: opaque-keys types every CourseKeyField's value as optional.
+    return [(row_id, course_key, username) for row_id, course_key, username in rows if course_key is not None]
 
 
 def has_unresolved_after(after_id: int) -> bool:
@@ -197,9 +202,8 @@ def delete_resolved(up_to_id: int, limit: int) -> int | None:
     unresolved again, so the delete needs no condition on ``resolved`` (one would let MariaDB
     lock through ``stale_resolved_id_idx`` first). Two queries, or one when none is left.
     """
-    ids = list(
-        StaleCompletion.objects.filter(resolved=True, id__lte=up_to_id).order_by("id").values_list("id", flat=True)[:limit]
-    )
+    resolved = StaleCompletion.objects.filter(resolved=True, id__lte=up_to_id).order_by("id")
+    ids = list(resolved.values_list("id", flat=True)[:limit])
     if not ids:
         return None
     return StaleCompletion.objects.filter(id__in=ids).delete()[0]

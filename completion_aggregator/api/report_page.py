@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
-from opaque_keys.edx.keys import CourseKey, UsageKey
+from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
 from ..data import CourseProgressData
+from ..keys import parse_usage_key
 from . import reports
 
 CHAPTER = "chapter"
@@ -29,7 +30,7 @@ SEQUENTIAL = "sequential"
 def block_id(block_key: str) -> str:
     """The part of a usage key after ``block@`` (what the progress bar URLs use)."""
     try:
-        return UsageKey.from_string(block_key).block_id
+        return parse_usage_key(block_key).block_id
     except Exception:  # pylint: disable=broad-except
         return block_key.rsplit("@", 1)[-1]
 

@@ -37,13 +37,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from opaque_keys import InvalidKeyError
-from opaque_keys.edx.keys import CourseKey, UsageKey
+from opaque_keys.edx.keys import CourseKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
 from ..conf import get_setting
 from ..data import ratio
 from ..engine import CourseGraph
+from ..keys import parse_course_key, parse_usage_key
 from ..models import Aggregator
 from .graphs import graph_for
 from .row_sums import counted_sums
@@ -119,7 +120,7 @@ def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str,
     found: dict[str, str] = {}
     for _course, name, key in stored_block_types_query(course_key, names):
         try:
-            UsageKey.from_string(key)
+            parse_usage_key(key)
         except InvalidKeyError:
             log.warning("completion_aggregator: stored block key %r of %s does not parse; left out", key, course_key)
             continue
@@ -302,7 +303,7 @@ def get_mean(course_key: CourseKey) -> float:
     ``completion-api-v0.mean-completion.{course_key}`` (the peer's key).
     """
     if isinstance(course_key, str):
-        course_key = CourseKey.from_string(course_key)
+        course_key = parse_course_key(course_key)
     key = MEAN_CACHE_KEY.format(course_key=course_key)
     cached = cache.get(key)
     if cached is not None:

@@ -66,6 +66,7 @@ from opaque_keys.edx.keys import CourseKey
 from ..adapters import get_adapter
 from ..data import AggregateData
 from ..dispatch import build_totals_after_commit
+from ..keys import parse_course_key
 from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
 from ..upsert import Upsert
 from .course_lock import claim_shard, lock_course
@@ -281,7 +282,7 @@ def remove_user(user_id: int) -> None:
     )
     for course_key in course_keys:
         with transaction.atomic():
-            key = CourseKey.from_string(course_key)
+            key = parse_course_key(course_key)
             course = lock_course(key, create=False)
             if course is not None and course.built is not None and _members(key, [user_id], lock=True):
                 _move(course, key, [], [user_id])

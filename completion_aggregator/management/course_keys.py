@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
-from ..keys import parse_course_key
+from ..keys import InvalidCourseKey, parse_course_key
 
 
 def add_course_arguments(parser: ArgumentParser) -> None:
@@ -36,8 +36,8 @@ def course_keys(options: dict[str, Any]) -> list[CourseKey]:
     keys = []
     for value in options["course_keys"]:
         try:
-            keys.append(parse_course_key(value))
-        except ValueError as exc:
+            keys.append(parse_course_key(value, strip=True))
+        except InvalidCourseKey as exc:
             raise CommandError(str(exc)) from None
     known = {str(key) for key in api.known_course_keys()}
     unknown = [str(key) for key in keys if str(key) not in known]

@@ -11,11 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
+from .. import keys
 from ..api.exceptions import BlockNotInCourse
 from ..conf import block_types
 
@@ -49,8 +49,8 @@ def parse_course_key(raw: str) -> CourseKey:
         NotFound: ``Invalid course key: '…'.``
     """
     try:
-        return CourseKey.from_string(raw)
-    except InvalidKeyError:
+        return keys.parse_course_key(raw)
+    except keys.InvalidCourseKey:
         raise NotFound(f"Invalid course key: '{raw}'.") from None
 
 
@@ -97,8 +97,8 @@ def parse_block_key(raw: str, course_key: CourseKey) -> UsageKey:
     if text.startswith("i4x:/") and not text.startswith("i4x://"):
         text = "i4x://" + text[len("i4x:/") :]
     try:
-        block = UsageKey.from_string(text)
-    except InvalidKeyError:
+        block = keys.parse_usage_key(text)
+    except keys.InvalidUsageKey:
         raise NotFound(f"Invalid block key: '{raw}'.") from None
     if course_key.deprecated and getattr(block, "run", "") is None:  # an old-Mongo key without its run
         if (block.course_key.org, block.course_key.course) != (course_key.org, course_key.course):
@@ -117,8 +117,8 @@ def parse_usage_key(raw: Any, name: str = "root_block") -> UsageKey | None:
     if raw is None or raw == "":
         return None
     try:
-        return UsageKey.from_string(str(raw))
-    except InvalidKeyError:
+        return keys.parse_usage_key(str(raw))
+    except keys.InvalidUsageKey:
         raise NotFound(f"Invalid {name}: '{raw}'.") from None
 
 

@@ -12,11 +12,12 @@ from typing import Any
 from .common import DEFAULTS
 
 # The peer copied these from ENV_TOKENS; the two cache-tuning settings were not among them.
+_NOT_FROM_ENV_TOKENS = {
+    "COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT",
+    "COMPLETION_AGGREGATOR_USE_COLLECTED_BLOCK_STRUCTURE",
+}
 _ENV_TOKEN_NAMES = [
-    name
-    for name in DEFAULTS
-    if name.startswith("COMPLETION_AGGREGATOR_")
-    and name not in {"COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT", "COMPLETION_AGGREGATOR_USE_COLLECTED_BLOCK_STRUCTURE"}
+    name for name in DEFAULTS if name.startswith("COMPLETION_AGGREGATOR_") and name not in _NOT_FROM_ENV_TOKENS
 ] + ["ENABLE_COURSE_ACTIVITY_SIGNALS"]
 
 

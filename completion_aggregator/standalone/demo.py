@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
+from ..keys import parse_course_key
 from .models import CourseAccessRole, Enrollment
 from .publishing import BlockSpec, publish_structure
 
@@ -80,7 +81,7 @@ def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, 
     learners' completions and publishes the structure again.
     """
     shape = validate_shape(shape)
-    course_key = CourseKey.from_string(DEMO_COURSE)
+    course_key = parse_course_key(DEMO_COURSE)
     root, specs = build_demo_course(course_key, shape)
     users = get_user_model().objects
     rng = random.Random(seed)

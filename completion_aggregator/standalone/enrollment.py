@@ -32,7 +32,7 @@ class EnrollmentResult:
 def course_key_of(value: str | CourseKey) -> CourseKey:
     """A course key with a published structure, or EnrollmentError."""
     try:
-        key = parse_course_key(value)
+        key = parse_course_key(value, strip=True)
     except ValueError as exc:
         raise EnrollmentError(str(exc)) from None
     if not CourseStructure.objects.filter(course__course_key=key).exists():

@@ -76,7 +76,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 from opaque_keys.edx.locator import BlockUsageLocator, CourseLocator
 
-from ..keys import parse_course_key
+from ..keys import parse_course_key, parse_usage_key
 
 #: Types whose child elements are blocks; every other type is a leaf.
 CONTAINER_TYPES = frozenset(
@@ -612,7 +612,7 @@ def _resolve_child(course_key: CourseKey, target: str, children: dict[str, Usage
             candidates.append(str(course_key.make_usage_key(parts[2], parts[3])))
     elif target.startswith("block-v1:"):
         try:
-            usage = UsageKey.from_string(target)
+            usage = parse_usage_key(target)
             candidates.append(str(course_key.make_usage_key(usage.block_type, usage.block_id)))
         except InvalidKeyError:
             pass
@@ -1073,7 +1073,7 @@ def _later(first: datetime | None, second: datetime | None) -> datetime | None:
 
 def _course_key_from(value: str | CourseKey) -> CourseKey:
     try:
-        key = parse_course_key(value)
+        key = parse_course_key(value, strip=True)
     except ValueError as exc:
         raise OlxError(str(exc)) from None
     if not isinstance(key, CourseLocator) or key.deprecated:

@@ -4,25 +4,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import shared_task
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from .. import api
-from ..keys import plain_key
+from ..keys import InvalidCourseKey, parse_course_key, plain_key
+from .typed import task
 
 log = logging.getLogger(__name__)
 
 
 def _course_key(value: str) -> CourseKey | None:
+    """The plain course key of a task argument, or None (with a warning) for another text."""
     try:
-        return plain_key(CourseKey.from_string(str(value)))
-    except InvalidKeyError:
+        return plain_key(parse_course_key(value))
+    except InvalidCourseKey:
         log.warning("completion_aggregator: ignoring a task for the invalid course key %r", value)
         return None
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.update_aggregators")
+@task("completion_aggregator.tasks.aggregation_tasks.update_aggregators")
 def update_aggregators(username: str, course_key: str, block_keys: Sequence[str] = (), force: bool = False) -> None:
     """Recompute one enrollment (idempotent; unknown users and courses resolve with a warning)."""
     key = _course_key(course_key)
@@ -30,8 +30,8 @@ def update_aggregators(username: str, course_key: str, block_keys: Sequence[str]
         api.aggregate_learners(key, [username], force=force, block_keys=[str(b) for b in block_keys or ()])
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.aggregate_learners")
-def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = False) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.aggregate_learners")
+def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = False) -> dict[str, str | int]:
     """Recompute a chunk of learners of one course (one graph load, one completions query)."""
     key = _course_key(course_key)
     if key is None:
@@ -45,8 +45,8 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
     }
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
-def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.build_statistics_totals")
+def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict[str, str | int]:
     """
     Build a course's statistics totals from its enrollments and rows.
 
@@ -61,8 +61,8 @@ def build_statistics_totals(course_key: str, only_missing: bool = False) -> dict
     return {"course_key": str(key), "learners": api.rebuild_statistics_totals(key).learners}
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
-def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict:
+@task("completion_aggregator.tasks.aggregation_tasks.sync_statistics_learners")
+def sync_statistics_learners(course_key: str, user_ids: Sequence[int]) -> dict[str, str | int]:
     """
     Count or stop counting learners in a course's statistics totals after an enrollment change.
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from celery import shared_task
-
 from .. import api
 from .aggregation_tasks import _course_key
+from .typed import task
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, name="completion_aggregator.tasks.handler_tasks.mark_all_stale")
+@task("completion_aggregator.tasks.handler_tasks.mark_all_stale")
 def mark_all_stale(course_key: str, users: Sequence[str] | None = None) -> int:
     """
     Queue a forced whole-course recompute for every active enrollment (or ``users``).

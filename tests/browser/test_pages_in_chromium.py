@@ -148,7 +148,7 @@ def test_course_staff_report_histogram_means_and_csv(live_server, browser_as, sc
     table = list(csv.reader(io.StringIO(response.text)))
     assert table[0] == ["username", "course_percent", "ch0 (ch0)", "ch1 (ch1)"]
     assert [row[0] for row in table[1:]] == [user.get_username() for user in learners]
-    for row, user in zip(table[1:], learners):
+    for row, user in zip(table[1:], learners, strict=True):
         assert float(row[1]) == pytest.approx(api_percent(user, course_key) * 100, abs=0.005)
 
 

@@ -339,7 +339,7 @@ def test_aggregate_changed_equals_full_aggregate(data):
     full = aggregate(graph, rows(new_map))
 
     assert [result.block_key for result in incremental] == [result.block_key for result in full]
-    for got, want in zip(incremental, full):
+    for got, want in zip(incremental, full, strict=True):
         assert got.block_type == want.block_type
         for field in NUMERIC_FIELDS:
             assert close(getattr(got, field), getattr(want, field)), (got.block_key, field, got, want)

@@ -187,8 +187,8 @@ def test_two_service_runs_started_at_once_exactly_one_does_the_work(tmp_path):
     outputs = [run.communicate(timeout=90) for run in runs]
     codes = sorted(run.returncode for run in runs)
     assert codes == [0, 1], outputs
-    winner = next(out for run, out in zip(runs, outputs) if run.returncode == 0)
-    loser = next(out for run, out in zip(runs, outputs) if run.returncode == 1)
+    winner = next(out for run, out in zip(runs, outputs, strict=True) if run.returncode == 0)
+    loser = next(out for run, out in zip(runs, outputs, strict=True) if run.returncode == 1)
     assert "tasks enqueued: " in winner[0]
     assert "another run_aggregator_service is running" in loser[1]
 

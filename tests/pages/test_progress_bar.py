@@ -121,7 +121,7 @@ def test_a_learner_only_ever_sees_their_own_bar(browser, course):
     bob = learner("bob", course_key)
     store(bob, course_key, leaves)
     # The page has no way to name another learner: parameters are ignored.
-    response = logged_in(browser, alex).get(bar_url(course_key) + "?username=bob&user_id=%d" % bob.pk)
+    response = logged_in(browser, alex).get(bar_url(course_key) + f"?username=bob&user_id={bob.pk}")
     assert bar(response)[0] == 0
 
 

@@ -64,7 +64,7 @@ MATRIX = {
 CELLS = [
     pytest.param(endpoint, role, expected, id=f"{endpoint}-{role}")
     for endpoint, row in MATRIX.items()
-    for role, expected in zip(ROLES, row)
+    for role, expected in zip(ROLES, row, strict=True)
 ]
 
 

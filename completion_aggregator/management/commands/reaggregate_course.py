@@ -1,4 +1,9 @@
 """``reaggregate_course``: force a full recompute of every active enrollment of courses."""
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from ... import api
@@ -8,11 +13,11 @@ from ..course_keys import add_course_arguments, course_keys
 class Command(BaseCommand):
     help = "Queue a forced recompute of every active enrollment of the given courses (or --all)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         add_course_arguments(parser)
         parser.add_argument("--routing-key", default=None, help="Celery routing key of the queued work")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         keys = course_keys(options)
         total = 0
         for key in keys:

@@ -1,4 +1,9 @@
 """``rebuild_completion_totals``: build, or check, the statistics' running totals of courses."""
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import api
@@ -11,13 +16,13 @@ class Command(BaseCommand):
         "rows; with --check, only report where the kept totals differ (exit status 1 if they do)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         add_course_arguments(parser)
         parser.add_argument(
             "--check", action="store_true", help="compare the kept totals with the rows; change nothing"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         keys = course_keys(options)
         if options["check"]:
             problems = [problem for key in keys for problem in api.check_statistics_totals(key)]

@@ -1,4 +1,8 @@
 """``run_aggregator_cleanup``: delete resolved stale rows (run daily by cron)."""
+from __future__ import annotations
+
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ...api.exceptions import LockHeld
@@ -8,7 +12,7 @@ from ...batch import run_cleanup
 class Command(BaseCommand):
     help = "Delete resolved StaleCompletion rows, in short batches."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         try:
             deleted = run_cleanup()
         except LockHeld as exc:

@@ -4,20 +4,25 @@
 Run by cron (one pass over the queue), or with ``--follow`` as a long-running service that
 keeps the queue short (issue 20; docs/operations.rst, ADR 0017).
 """
+from __future__ import annotations
+
 import argparse
 import math
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ...api.exceptions import LockHeld
-from ...batch import CycleReport, follow, run_service
+from ...batch import CycleReport, ServiceSummary, follow, run_service
 from ...conf import get_setting
 
 
-def _positive_int(value):
+def _positive_int(value: str) -> int:
     """An argparse type: the message names the expected form, not this function."""
     try:
         number = int(value)
@@ -28,25 +33,37 @@ def _positive_int(value):
     return number
 
 
+#: What ``signal.signal`` takes and returns.
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
 #: The longest pause between batches (a day); longer is surely a typo.
 MAX_DELAY_SECONDS = 86400.0
 
 
-def _delay_seconds(value):
-    """An argparse type: a finite number of seconds from 0 to a day (``time.sleep`` refuses NaN and overflows)."""
+def _delay_seconds(value: str) -> float:
+    """
+    An argparse type: a finite number of seconds from 0 to a day.
+
+    (``time.sleep`` refuses NaN and overflows.)
+    """
     try:
         seconds = float(value)
     except ValueError:
         seconds = math.nan
     if not (0.0 <= seconds <= MAX_DELAY_SECONDS):  # also False for NaN
-        raise argparse.ArgumentTypeError(f"expected a number of seconds from 0 to {MAX_DELAY_SECONDS:.0f}, got {value!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds from 0 to {MAX_DELAY_SECONDS:.0f}, got {value!r}"
+        )
     return seconds
 
 
 class Command(BaseCommand):
-    help = "Read unresolved StaleCompletion rows in id order and enqueue aggregation tasks, one per course and chunk of learners."
+    help = (
+        "Read unresolved StaleCompletion rows in id order and enqueue aggregation tasks, "
+        "one per course and chunk of learners."
+    )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--batch-size",
             type=_positive_int,
@@ -54,9 +71,14 @@ class Command(BaseCommand):
             help="stale rows read per batch (default: COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE, 1000)",
         )
         parser.add_argument(
-            "--delay-between-batches", type=_delay_seconds, default=0.0, help="seconds to sleep between batches (0 to 86400)"
+            "--delay-between-batches",
+            type=_delay_seconds,
+            default=0.0,
+            help="seconds to sleep between batches (0 to 86400)",
         )
-        parser.add_argument("--limit", type=_positive_int, default=500000, help="stop after this many stale rows (default 500000)")
+        parser.add_argument(
+            "--limit", type=_positive_int, default=500000, help="stop after this many stale rows (default 500000)"
+        )
         parser.add_argument("--routing-key", default=None, help="Celery routing key of the enqueued tasks")
         parser.add_argument(
             "--follow",
@@ -64,13 +86,16 @@ class Command(BaseCommand):
             help="keep running: dispatch new stale rows in short cycles until SIGTERM or Ctrl-C "
             "(COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS, COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE)",
         )
-        parser.add_argument("--cycles", type=_positive_int, default=None, help="with --follow: stop after this many cycles")
+        parser.add_argument(
+            "--cycles", type=_positive_int, default=None, help="with --follow: stop after this many cycles"
+        )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: str, **options: Any) -> None:
         delay = options["delay_between_batches"]
         if not (0.0 <= float(delay) <= MAX_DELAY_SECONDS):  # call_command's keywords skip argparse's type
             raise CommandError(
-                f"--delay-between-batches: expected a number of seconds from 0 to {MAX_DELAY_SECONDS:.0f}, got {delay!r}"
+                "--delay-between-batches: expected a number of seconds from 0 to "
+                f"{MAX_DELAY_SECONDS:.0f}, got {delay!r}"
             )
         tty = sys.stdout.isatty() and options["verbosity"] > 0
         if options["cycles"] and not options["follow"]:
@@ -81,9 +106,10 @@ class Command(BaseCommand):
                     "--batch-size, --limit and --delay-between-batches are for a single run; with --follow use "
                     "COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE and COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS"
                 )
-            return self._follow(options, tty)
+            self._follow(options, tty)
+            return
 
-        def progress(summary):
+        def progress(summary: ServiceSummary) -> None:
             if tty:
                 self.stdout.write(f"\r{summary.stale_rows} stale rows read, {summary.tasks} tasks enqueued", ending="")
                 self.stdout.flush()
@@ -106,16 +132,16 @@ class Command(BaseCommand):
                 f"courses: {summary.courses}; tasks enqueued: {summary.tasks}"
             )
 
-    def _follow(self, options, tty):
+    def _follow(self, options: dict[str, Any], tty: bool) -> None:
         """Run the follower until SIGTERM/SIGINT (or ``--cycles``); the lock is released on the way out."""
         stop = threading.Event()
-        previous = {}
+        previous: dict[signal.Signals, _SignalHandler] = {}
 
-        def request_stop(signum, _frame):
+        def request_stop(_signum: int, _frame: FrameType | None) -> None:
             stop.set()  # the current cycle finishes; the sleep is cut short
 
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, request_stop)
+        for stopping in (signal.SIGTERM, signal.SIGINT):
+            previous[stopping] = signal.signal(stopping, request_stop)
 
         def report(cycle: CycleReport) -> None:
             if cycle.cycle == 1 and options["verbosity"] > 0:  # the lock is held: say so once

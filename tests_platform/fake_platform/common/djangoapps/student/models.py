@@ -50,6 +50,9 @@ class CourseEnrollment(models.Model):
         unique_together = (("user", "course"),)
         ordering = ("user", "course")
 
+    def __str__(self):
+        return f"{self.user} in {self.course_id} ({self.mode}, {'active' if self.is_active else 'inactive'})"
+
     @classmethod
     def is_enrolled(cls, user, course_key):
         return cls.objects.filter(user_id=user.pk, course_id=course_key, is_active=True).exists()
@@ -128,3 +131,6 @@ class CourseAccessRole(models.Model):
     class Meta:
         app_label = "student"
         unique_together = ("user", "org", "course_id", "role")
+
+    def __str__(self):
+        return f"{self.user}: {self.role} of {self.course_id or self.org or 'every course'}"

@@ -17,6 +17,9 @@ class CourseUserGroup(models.Model):
         app_label = "course_groups"
         unique_together = (("name", "course_id"),)
 
+    def __str__(self):
+        return f"{self.name} ({self.course_id})"
+
 
 class CohortMembership(models.Model):
     course_user_group = models.ForeignKey(CourseUserGroup, on_delete=models.CASCADE)
@@ -26,6 +29,9 @@ class CohortMembership(models.Model):
     class Meta:
         app_label = "course_groups"
         unique_together = (("user", "course_id"),)
+
+    def __str__(self):
+        return f"{self.user} in cohort {self.course_user_group_id} of {self.course_id}"
 
 
 class CourseUserGroupPartitionGroup(models.Model):
@@ -39,3 +45,6 @@ class CourseUserGroupPartitionGroup(models.Model):
 
     class Meta:
         app_label = "course_groups"
+
+    def __str__(self):
+        return f"cohort {self.course_user_group_id}: group {self.group_id} of partition {self.partition_id}"

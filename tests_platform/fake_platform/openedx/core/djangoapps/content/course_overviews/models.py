@@ -12,6 +12,9 @@ class CourseOverview(models.Model):
     class Meta:
         app_label = "course_overviews"
 
+    def __str__(self):
+        return str(self.id)
+
     @classmethod
     def load_from_module_store(cls, course_id):
         """Create or refresh the overview from the published course."""
