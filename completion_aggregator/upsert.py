@@ -125,7 +125,7 @@ class Upsert:
             return f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT({target}) DO UPDATE SET {assignments}"
         raise NotImplementedError(f"no upsert SQL for {vendor}")
 
-    def write(self, rows: Sequence[tuple]) -> int:
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """
         Insert or update ``rows`` (tuples in ``fields`` order, values from :meth:`db_value`).
 
@@ -147,7 +147,7 @@ class Upsert:
                 sent += 1
         return sent
 
-    def _fallback(self, rows: Sequence[tuple]) -> int:
+    def _fallback(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """``bulk_create(update_conflicts=True)`` for backends without SQL here."""
         if self.increment:
             return self._fallback_increment(rows)
@@ -162,7 +162,7 @@ class Upsert:
         self.model._default_manager.db_manager(self.using).bulk_create(objects, **kwargs)
         return -(-len(rows) // self.batch_size)
 
-    def _fallback_increment(self, rows: Sequence[tuple]) -> int:
+    def _fallback_increment(self, rows: Sequence[tuple[Any, ...]]) -> int:
         """Add each row to its stored row (``UPDATE … SET c = c + %s``), or insert it; returns the statements sent."""
         from django.db import IntegrityError, transaction
         from django.db.models import F

@@ -1,120 +1,109 @@
 """
-Writing a chunk's computed rows under the course's lock (ADR 0014, 0017, 0018).
+The write path's apply step: a chunk's change set written under the course's lock (ADR 0014, 0017, 0018, 0025).
 
-The changed rows as database-ready tuples, the deletions, the learners' marks and the
-statistics' totals.
+The changed rows as database-ready tuples, the deletions, the learners' marks, the
+statistics' totals and the resolved stale rows, then the tracking events after commit. The
+change set is planned by :func:`completion_aggregator.write_plan.plan_chunk`; the totals
+(:func:`~.totals.record_changes`) and the events (:class:`~completion_aggregator.events.EventBatch`)
+consume it here.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..data import AggregateData
-from ..events import EventBatch
-from ..models import Aggregator
+from ..events import EventBatch, emit_after_commit
+from ..models import Aggregator, StaleCompletion
 from ..upsert import Upsert
+from ..write_plan import ChangeSet
 from .course_lock import lock_course
-from .paths import StoredRows, clear_marks, write_marks
+from .paths import clear_marks, write_marks
 from .rows import VALUE_FIELDS
 from .totals import record_changes
 
-ID_CHUNK = 900  # stay under SQLite's variable limit when deleting by id
+#: When a stored row was created: ``(user id, block key) -> datetime`` (None: no such row).
+CreatedOf = Callable[[int, str], datetime | None]
+
+ID_CHUNK = 900  # stay under SQLite's variable limit when deleting or resolving by id
 
 
-class ChunkWrites:
-    """The rows, deletions and tracking events a chunk collects, written under the course lock."""
+def apply_changes(course_key: CourseKey, changes: ChangeSet, created_of: CreatedOf, shard: int) -> None:
+    """
+    Write a chunk's change set, in the lock order of every writer (ADR 0014, 0020), in the caller's transaction.
 
-    def __init__(self, course_key: CourseKey) -> None:
-        self.course_key = course_key
-        # Rows are written as tuples of database-ready values (no model instance per row): keys
-        # and timestamps are converted once per distinct value by the fields' own converters.
-        self.known_upsert, self.new_upsert = _upserts()
-        self.block_db = self.new_upsert.db_value("block_key")
-        self.stamp_db = self.new_upsert.db_value("last_modified")
-        self.course_db = self.new_upsert.db_value("course_key")(course_key)
-        self.now = timezone.now()
-        self.now_db = self.stamp_db(self.now)
-        self.rows: list[tuple[Any, ...]] = []
-        #: ``(user id, new value, stored value or None)`` of each row written.
-        self.changed: list[tuple[int, AggregateData, AggregateData | None]] = []
-        self.to_delete: list[int] = []
-        self.deleted: list[tuple[int, None, AggregateData]] = []
-        self.usernames: dict[int, str] = {}
-        self._created_of: Callable[[int, str], datetime | None] = lambda user_id, block_key: None
+    1. when it writes any row, deletion or mark: the course's lock row, shared (other chunks of
+       the course go on writing; a user's deletion, a sync or a rebuild, exclusive, waits for
+       this commit, and this chunk waits for theirs); then the rows (one upsert for the rows
+       read with an id, one for new rows), the deletions, the marks recorded and cleared
+       (ADR 0018), and the statistics' totals (:func:`~.totals.record_changes` of the change
+       set's rows, in a shard this transaction claims: ``shard`` is the preferred one,
+       :func:`~completion_aggregator.api.course_lock.shard_for` of the chunk's learners);
+    2. the change set's stale ids, resolved by primary key in id order;
+    3. the tracking events of the written rows, emitted once the transaction commits
+       (discarded if it rolls back; ADR 0021). ``created_of(user id, block key)``: when a
+       stored row was created (the events' ``created``).
 
-    def collect(self, user: AbstractBaseUser, values: list[AggregateData], stored: StoredRows, whole: bool) -> None:
-        """
-        Queue the rows of ``values`` that differ from the stored ones (listed in ``changed``).
+    Raises:
+        django.db.DatabaseError: on database failure (the caller's transaction rolls back).
+    """
+    if changes.writes_anything:
+        course = lock_course(course_key, create=True, shared=True)
+        known, new = _upserts()
+        _write_prepared(_prepared(course_key, changes, new), known, new)
+        for start in range(0, len(changes.deletes), ID_CHUNK):
+            Aggregator.objects.filter(id__in=sorted(changes.deletes[start : start + ID_CHUNK])).delete()
+        write_marks(course_key, changes.marks, changes.now)
+        clear_marks(course_key, changes.unmarked)
+        record_changes(course_key, changes.row_changes, course=course, shard=shard)
+    resolve_stale(changes.stale_ids)
+    emit_after_commit(EventBatch(course_key, changes.written, dict(changes.usernames), created_of, changes.now))
 
-        ``whole``: ``values`` hold every aggregator of the learner, so stored rows of other
-        blocks (that left the course) are deleted.
-        """
-        mine = stored.values.get(user.pk, {})
-        self.usernames[user.pk] = user.get_username()
-        self._created_of = stored.created_of  # for the tracking events, read when they are sent
-        current = set()
-        for value in values:
-            current.add(value.block_key)
-            before = mine.get(value.block_key)
-            if before is not None and before.block_type == value.block_type and before.same_values(value):
-                continue
-            last = value.last_modified or (before.last_modified if before else None) or self.now
-            self.rows.append(
-                (
-                    stored.ids.get((user.pk, value.block_key)),
-                    user.pk,
-                    self.course_db,
-                    value.block_type,
-                    self.block_db(value.block_key),
-                    value.earned,
-                    value.possible,
-                    value.percent,
-                    value.optional_earned,
-                    value.optional_possible,
-                    value.optional_percent,
-                    self.stamp_db(last),
-                    self.now_db,
-                    self.now_db,
-                )
-            )
-            self.changed.append((user.pk, value, before))
-        if whole:
-            for key, before in mine.items():
-                if key not in current:
-                    self.to_delete.append(stored.ids[(user.pk, key)])
-                    self.deleted.append((user.pk, None, before))
 
-    @property
-    def events(self) -> EventBatch:
-        """The tracking events of the rows written, built when sent (ADR 0021)."""
-        return EventBatch(self.course_key, self.changed, self.usernames, self._created_of, self.now)
+def resolve_stale(ids: Iterable[int]) -> None:
+    """Resolve the (locked) stale rows ``ids``, by primary key in id order (one update per 900)."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), ID_CHUNK):
+        StaleCompletion.objects.filter(id__in=ordered[start : start + ID_CHUNK]).update(
+            resolved=True, modified=timezone.now()
+        )
 
-    def commit(self, marks: Mapping[int, str], unmarked: list[int], shard: int) -> None:
-        """
-        Write the rows, deletions, marks and the statistics' totals (nothing to do: no lock taken).
 
-        ``shard``: the preferred block-totals shard of the chunk
-        (:func:`~completion_aggregator.api.course_lock.shard_for` of its learners).
-        """
-        changes = [*self.changed, *self.deleted]
-        if not (changes or marks or unmarked):
-            return
-        # Lock order, step 2: the course's lock row before any Aggregator, mark or totals row.
-        # Shared: other chunks of the course go on writing; a user's deletion, a sync or a
-        # rebuild (exclusive) waits for this commit, and this chunk waits for theirs (ADR 0020).
-        course = lock_course(self.course_key, create=True, shared=True)
-        _write_prepared(self.rows, self.known_upsert, self.new_upsert)
-        for start in range(0, len(self.to_delete), ID_CHUNK):
-            Aggregator.objects.filter(id__in=sorted(self.to_delete[start : start + ID_CHUNK])).delete()
-        write_marks(self.course_key, marks, self.now)
-        clear_marks(self.course_key, unmarked)
-        # The statistics' totals, same transaction, in a shard it claims (its id range's first).
-        record_changes(self.course_key, changes, course=course, shard=shard)
+def _prepared(course_key: CourseKey, changes: ChangeSet, new: Upsert) -> list[tuple[Any, ...]]:
+    """
+    The change set's upserts as tuples of database-ready values (stored id, then :data:`ROW_COLUMNS`).
+
+    No model instance per row: keys and timestamps are converted once per distinct value by
+    the fields' own converters (:meth:`~completion_aggregator.upsert.Upsert.db_value`).
+    """
+    if not changes.upserts:
+        return []
+    block_db, stamp_db = new.db_value("block_key"), new.db_value("last_modified")
+    course_db = new.db_value("course_key")(course_key)
+    now_db = stamp_db(changes.now)
+    return [
+        (
+            row_id,
+            user_id,
+            course_db,
+            value.block_type,
+            block_db(value.block_key),
+            value.earned,
+            value.possible,
+            value.percent,
+            value.optional_earned,
+            value.optional_possible,
+            value.optional_percent,
+            stamp_db(last),
+            now_db,
+            now_db,
+        )
+        for row_id, user_id, value, last in changes.upserts
+    ]
 
 
 def aggregator_row(
