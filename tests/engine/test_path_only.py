@@ -42,7 +42,7 @@ def minutes(start: int, end: int):
 
 
 def store(results, previous, now):
-    """What the write path stores for ``results`` over the rows ``previous`` (api.aggregation._store)."""
+    """What the write path stores for ``results`` over the rows ``previous`` (write_plan.plan_chunk)."""
     rows = {}
     for value in results:
         before = previous.get(value.block_key)
