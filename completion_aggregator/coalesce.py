@@ -1,7 +1,7 @@
 """
 Work that a signal receiver queues for the end of the current user action, run once per key.
 
-One user action often reaches the app through several signals (reference §10): an enrollment
+One user action often reaches the app through several signals: an enrollment
 sends openedx-events ``COURSE_ENROLLMENT_CHANGED`` and then ``COURSE_ENROLLMENT_CREATED``; a
 cohort change sends the legacy ``COHORT_MEMBERSHIP_UPDATED`` and openedx-events
 ``COHORT_MEMBERSHIP_CHANGED``; a track change ``COURSE_ENROLLMENT_CHANGED`` and

@@ -42,7 +42,7 @@ def in_studio() -> bool:
     True in edx-platform's Studio (CMS) process, detected as edx-platform plugins do.
 
     ``settings.SERVICE_VARIANT`` is ``'cms'`` in Studio (``'lms'`` in the LMS), and Studio's
-    ``ROOT_URLCONF`` is ``cms.urls`` (edx-platform ``cms/envs/common.py``; reference §9).
+    ``ROOT_URLCONF`` is ``cms.urls`` (edx-platform ``cms/envs/common.py``).
     In Studio the app's receivers only queue work for the LMS (ADR 0010): Studio's
     modulestore reads the draft branch, so nothing may be computed there.
     """

@@ -24,7 +24,7 @@ value in Python. So, without changing what any processor or backend receives:
   ``datetime`` whose deep copies are a shallow copy and the object itself (their values are
   immutable, so these *are* deep copies, made without the walk);
 * when the default tracker is event-tracking's own ``Tracker`` with its own
-  ``RoutingBackend``, :func:`send` builds the event as ``Tracker.emit`` does and runs the
+  ``RoutingBackend``, :func:`emit_events` builds the event as ``Tracker.emit`` does and runs the
   routing backend's processors and backends on it without the first copy: the event and its
   payload are new and nothing else holds them (the context, which the tracker holds, is
   deep-copied as before). Any other tracker, and a replaced ``eventtracking.tracker.emit``

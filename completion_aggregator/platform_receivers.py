@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 # What the receivers read of openedx-events' data classes (attrs classes; openedx-events is
-# optional here and has no type hints): reference §3, "openedx-events 11.2.0".
+# optional here and has no type hints), as openedx-events 11.2.0 defines them.
 class _UserPersonalData(Protocol):
     @property
     def username(self) -> str:
@@ -104,7 +104,7 @@ def handle_item_deleted(
     ``SignalHandler.item_deleted``: the course's structure changed like a publish.
 
     Split sends the branch-qualified key (``location.for_branch(branch)``, once per branch it
-    deleted from; reference §10). Branch and version are stripped first, as edx-platform's own
+    deleted from). Branch and version are stripped first, as edx-platform's own
     receivers do (``usage_key.for_branch(None)``): a branched course key would read the draft
     branch's structure and match no enrollment or stored row.
     """

@@ -8,8 +8,8 @@ Our names, in the ``completion_aggregator`` namespace (where edx-platform's plug
 
 ``PEER_URL_NAMES`` maps a name of the peer to one of ours; each entry is registered as one
 more pattern with the peer's name, so that ``reverse()`` of the old name keeps working and
-gives the same path. The peer's names are not among the facts this project may use (the
-contract, ``api-contract.md``, lists its paths, not its names; issue 17, point 6): the table is
+gives the same path. The peer's names are not among the facts this project may use (what its
+clients rely on is its paths, not its names; issue 17, point 6): the table is
 empty until they are known, and an entry is one line here (``tests/rest_api/test_url_names.py``
 checks every entry).
 """

@@ -2,8 +2,8 @@
 The REST answers, each entry declared once as an ordered field list.
 
 An :class:`Entry` lists its :class:`Field` s in the order their keys appear in the JSON
-document (the contract's order: /work/shared/reference/api-contract.md, "Completion
-objects", and docs/rest_api.rst). Two things are built from these lists and nothing else:
+document (the order the existing package's clients read, documented in docs/rest_api.rst).
+Two things are built from these lists and nothing else:
 
 * the documents the views answer (:mod:`.encoding`: plain dicts, keys in this order);
 * the OpenAPI components of the schema (:mod:`.openapi`), where the fields present in every

@@ -58,7 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "COMPLETION_AGGREGATOR_MAX_PAGE_SIZE": 1000,
     # Cache lifetime (s) of the course ``mean``.
     "COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT": 1800,
-    # React to course publish, block deletion, cohort and enrollment-track changes.
+    # React to course publish, block deletion, enrollment (created or changed), enrollment-track and
+    # cohort changes; the statistics' totals follow enrollments whatever this says.
     "ENABLE_COURSE_ACTIVITY_SIGNALS": True,
     # Delay (s) before re-aggregating after a publish (edx-platform rebuilds its structure after 30 s).
     "COMPLETION_AGGREGATOR_PUBLISH_COUNTDOWN": 60,
