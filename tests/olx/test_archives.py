@@ -3,8 +3,8 @@ import tarfile
 
 import pytest
 
-from completion_aggregator.standalone import olx as olx_module
 from completion_aggregator.standalone.olx import OlxError, parse_course
+from completion_aggregator.standalone.olx import archive as olx_archive
 
 from .conftest import course_files, make_tar, tar_member
 
@@ -53,11 +53,11 @@ def test_hostile_members_refuse_the_archive(export, tmp_path, member, message):
 def test_decompression_bomb_is_refused(export, tmp_path, monkeypatch):
     tar = make_tar(tmp_path / "bomb.tar.gz", export, members=[tar_member("course/static/zeros.bin", b"\0" * 200_000)])
     assert tar.stat().st_size < 5_000  # compresses ~100x
-    monkeypatch.setattr(olx_module, "MAX_UNPACKED_BYTES", 100_000)
+    monkeypatch.setattr(olx_archive, "MAX_UNPACKED_BYTES", 100_000)
     with pytest.raises(OlxError, match="unpacks to more than 100000 bytes"):
         parse_course(tar)
-    monkeypatch.setattr(olx_module, "MAX_UNPACKED_BYTES", 10_000_000)
-    monkeypatch.setattr(olx_module, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(olx_archive, "MAX_UNPACKED_BYTES", 10_000_000)
+    monkeypatch.setattr(olx_archive, "MAX_MEMBERS", 3)
     with pytest.raises(OlxError, match="more than 3 members"):
         parse_course(tar)
 

@@ -21,6 +21,7 @@ from opaque_keys import OpaqueKey
 from completion_aggregator.standalone import olx as olx_module
 from completion_aggregator.standalone.models import Course, CourseBlock, CourseStructure
 from completion_aggregator.standalone.olx import OlxError, parse_course
+from completion_aggregator.standalone.olx.values import decode
 
 from .conftest import course_files, make_tar
 
@@ -173,13 +174,13 @@ def test_deep_json_in_policy_json_is_refused(olx, existing):
 
 
 def test_json_nested_within_the_limit_is_read():
-    assert olx_module._decode('{"1": [2, 3]}') == {"1": [2, 3]}
+    assert decode('{"1": [2, 3]}') == {"1": [2, 3]}
     nested = "[" * olx_module.MAX_JSON_DEPTH + "]" * olx_module.MAX_JSON_DEPTH
-    assert olx_module._decode(nested) is not None
+    assert decode(nested) is not None
     with pytest.raises(OlxError):
-        olx_module._decode("[" + nested + "]")
+        decode("[" + nested + "]")
     # Brackets inside strings do not count.
-    assert olx_module._decode('["' + "[" * 500 + '"]') == ["[" * 500]
+    assert decode('["' + "[" * 500 + '"]') == ["[" * 500]
 
 
 # Archives: lazy reads --------------------------------------------------------------------
