@@ -9,7 +9,8 @@ from opaque_keys.edx.keys import CourseKey
 
 from completion_aggregator.adapters import get_adapter
 from completion_aggregator.adapters.base import CourseNotFound
-from completion_aggregator.adapters.edx_platform import EdxPlatformAdapter, _platform
+from completion_aggregator.adapters.edx_platform import EdxPlatformAdapter
+from completion_aggregator.adapters.platform import platform_import
 from completion_aggregator.api import graph_for
 
 from .conftest import COURSE, cohort_in_group, key, make_user
@@ -27,9 +28,9 @@ def test_the_selected_adapter_is_the_edx_platform_one():
 
 def test_a_missing_platform_module_fails_loudly(published, monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="no_such_platform_module"):
-        _platform("no_such_platform_module", "anything")
+        platform_import("no_such_platform_module", "anything")
     with pytest.raises(ImproperlyConfigured, match="get_nothing"):
-        _platform("lms.djangoapps.course_blocks.api", "get_nothing")
+        platform_import("lms.djangoapps.course_blocks.api", "get_nothing")
     monkeypatch.setitem(sys.modules, "lms.djangoapps.course_blocks.api", None)  # "not installed"
     with pytest.raises(ImproperlyConfigured, match="lms.djangoapps.course_blocks.api"):
         get_adapter().get_course_structures(COURSE, [make_user("ann")])

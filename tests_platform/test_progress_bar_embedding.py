@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from completion_aggregator.adapters import get_adapter
-from completion_aggregator.adapters.edx_platform import origin_of
+from completion_aggregator.adapters.site_origins import origin_of
 
 from .conftest import COURSE, make_user
 

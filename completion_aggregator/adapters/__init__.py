@@ -1,6 +1,7 @@
 """
-The door to the host LMS. ``get_adapter()`` returns the one chosen by
-``COMPLETION_AGGREGATOR_ADAPTER`` (a dotted class path).
+The door to the host LMS.
+
+``get_adapter()`` returns the one chosen by ``COMPLETION_AGGREGATOR_ADAPTER`` (a dotted class path).
 """
 from __future__ import annotations
 

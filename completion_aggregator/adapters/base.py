@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
@@ -67,7 +68,7 @@ class HostAdapter(abc.ABC):
         return []
 
     @abc.abstractmethod
-    def enrolled_users(self, course_key: CourseKey) -> QuerySet:
+    def enrolled_users(self, course_key: CourseKey) -> QuerySet[Any]:
         """A queryset of the users actively enrolled in the course."""
 
     @abc.abstractmethod
