@@ -5,7 +5,8 @@ No ORM, cache or settings here: callers pass a course structure, a completion-mo
 and the set of aggregator types that get rows. :func:`compile_graph` does the per-course work
 once; :func:`aggregate` is then a single pass over one learner's completions.
 
-The arithmetic (DESIGN.md):
+The graph and its compilation live in :mod:`completion_aggregator.course_graph` (importable
+from here too). The arithmetic (DESIGN.md):
 
 * COMPLETABLE blocks are leaves: earned = their completion (0.0 if none), possible = 1.0,
   whatever children they have. Optional leaves feed the ``optional_*`` sums instead.
@@ -21,234 +22,26 @@ The arithmetic (DESIGN.md):
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
-from typing import TypeVar
 
-from .data import AggregateData, CompletionMode, CourseStructureData, LockedData, ratio
+from .course_graph import CourseGraph, CourseGraphError, ModeLookup, compile_graph
+from .data import AggregateData, LockedData, ratio
 
-ModeLookup = Callable[[str], CompletionMode]
 # (block_key, completion value, modified) — the shape read from the database.
 CompletionRow = tuple[str, float, datetime | None]
-T = TypeVar("T")
 
-
-class CourseGraphError(ValueError):
-    """The course structure cannot be compiled (a cycle, or a root that is not in it)."""
-
-
-@dataclass(frozen=True, eq=False)
-class CourseGraph:
-    """
-    A course structure compiled for aggregation; immutable and shared by many learners.
-
-    Aggregators are numbered in topological order (the root first). For every completable
-    leaf the graph keeps the tuple of aggregator numbers that contain it; for every reachable
-    block, the aggregators at or above it.
-    """
-
-    course_key: str
-    version: str
-    root: str
-    aggregator_keys: tuple[str, ...]
-    aggregator_types: tuple[str, ...]
-    possible: tuple[float, ...]
-    optional_possible: tuple[float, ...]
-    leaf_index: Mapping[str, int]
-    leaf_ancestors: tuple[tuple[int, ...], ...]
-    leaf_optional: tuple[bool, ...]
-    block_ancestors: Mapping[str, tuple[int, ...]]
-    children: Mapping[str, tuple[str, ...]]
-    leaf_locked: tuple[bool, ...] = ()
-
-    @property
-    def has_locked(self) -> bool:
-        """True when some non-optional leaf is locked."""
-        return any(locked and not self.leaf_optional[leaf] for leaf, locked in enumerate(self.leaf_locked))
-
-    @property
-    def leaf_count(self) -> int:
-        """How many completable leaves the course has."""
-        return len(self.leaf_ancestors)
-
-    def index_of(self, block_key: str) -> int | None:
-        """The number of a stored aggregator, or None."""
-        try:
-            return self.aggregator_keys.index(block_key)
-        except ValueError:
-            return None
-
-    def contains(self, block_key: str) -> bool:
-        """True when the block is reachable (not excluded) in this graph."""
-        return block_key in self.block_ancestors
-
-    def aggregators_under(self, block_key: str) -> frozenset[int]:
-        """
-        The stored aggregators at or below ``block_key``.
-
-        Raises:
-            KeyError: the block is not reachable in this graph.
-        """
-        if block_key not in self.block_ancestors:
-            raise KeyError(block_key)
-        found: set[int] = set()
-        stack = [block_key]
-        seen: set[str] = set()
-        while stack:
-            key = stack.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            index = self._positions.get(key)
-            if index is not None:
-                found.add(index)
-            stack.extend(self.children.get(key, ()))
-        return frozenset(found)
-
-    def memo(self, name: str, build: Callable[[CourseGraph], T]) -> T:
-        """
-        ``build(self)``, computed once per graph and kept on it under ``name``.
-
-        For facts derived from the graph that only some callers need (the path-only parts,
-        :mod:`completion_aggregator.path_only`). Two threads may both build it once; either
-        result is kept (the graph is immutable, so they are equal).
-        """
-        found = self.__dict__.get(f"_memo_{name}")
-        if found is None:
-            found = build(self)
-            object.__setattr__(self, f"_memo_{name}", found)
-        return found
-
-    @property
-    def _positions(self) -> Mapping[str, int]:
-        positions = self.__dict__.get("_positions_cache")
-        if positions is None:
-            positions = {key: i for i, key in enumerate(self.aggregator_keys)}
-            object.__setattr__(self, "_positions_cache", positions)
-        return positions
-
-
-def compile_graph(
-    structure: CourseStructureData,
-    mode_of: ModeLookup,
-    aggregator_types: Collection[str],
-) -> CourseGraph:
-    """
-    Compile a course structure into a :class:`CourseGraph`.
-
-    Raises:
-        CourseGraphError: the root is not among the blocks, or the blocks form a cycle.
-    """
-    blocks = structure.blocks
-    if structure.root not in blocks:
-        raise CourseGraphError(f"root block {structure.root!r} is not in the structure")
-    modes: dict[str, CompletionMode] = {}
-
-    def mode(key: str) -> CompletionMode:
-        if key not in modes:
-            block = blocks.get(key)
-            modes[key] = CompletionMode.EXCLUDED if block is None else mode_of(block.block_type)
-        return modes[key]
-
-    order = _topological_order(structure, mode)
-    reachable = set(order)
-    # Registered aggregators at or above each block, computed parents-first.
-    parents: dict[str, list[str]] = {key: [] for key in order}
-    children: dict[str, tuple[str, ...]] = {}
-    for key in order:
-        if mode(key) is CompletionMode.AGGREGATOR:
-            kids = tuple(dict.fromkeys(c for c in blocks[key].children if c in reachable))
-            children[key] = kids
-            for child in kids:
-                parents[child].append(key)
-
-    aggregator_keys: list[str] = []
-    aggregator_block_types: list[str] = []
-    position: dict[str, int] = {}
-    for key in order:
-        if mode(key) is CompletionMode.AGGREGATOR and blocks[key].block_type in aggregator_types:
-            position[key] = len(aggregator_keys)
-            aggregator_keys.append(key)
-            aggregator_block_types.append(blocks[key].block_type)
-
-    above: dict[str, frozenset[int]] = {}
-    locked: dict[str, bool] = {}
-    for key in order:
-        acc: set[int] = set()
-        for parent in parents[key]:
-            acc |= above[parent]
-        if key in position:
-            acc.add(position[key])
-        above[key] = frozenset(acc)
-        locked[key] = blocks[key].locked or (bool(parents[key]) and all(locked[parent] for parent in parents[key]))
-
-    possible = [0.0] * len(aggregator_keys)
-    optional_possible = [0.0] * len(aggregator_keys)
-    leaf_index: dict[str, int] = {}
-    leaf_ancestors: list[tuple[int, ...]] = []
-    leaf_optional: list[bool] = []
-    leaf_locked: list[bool] = []
-    for key in order:
-        if mode(key) is not CompletionMode.COMPLETABLE:
-            continue
-        ancestors = tuple(sorted(above[key]))
-        optional = blocks[key].optional
-        leaf_index[key] = len(leaf_ancestors)
-        leaf_ancestors.append(ancestors)
-        leaf_optional.append(optional)
-        leaf_locked.append(locked[key])
-        target = optional_possible if optional else possible
-        for index in ancestors:
-            target[index] += 1.0
-
-    return CourseGraph(
-        course_key=structure.course_key,
-        version=structure.version,
-        root=structure.root,
-        aggregator_keys=tuple(aggregator_keys),
-        aggregator_types=tuple(aggregator_block_types),
-        possible=tuple(possible),
-        optional_possible=tuple(optional_possible),
-        leaf_index=leaf_index,
-        leaf_ancestors=tuple(leaf_ancestors),
-        leaf_optional=tuple(leaf_optional),
-        block_ancestors={key: tuple(sorted(value)) for key, value in above.items()},
-        children=children,
-        leaf_locked=tuple(leaf_locked),
-    )
-
-
-def _topological_order(structure: CourseStructureData, mode: Callable[[str], CompletionMode]) -> list[str]:
-    """Blocks reachable from the root through aggregator-mode blocks, parents before children."""
-    blocks = structure.blocks
-    state: dict[str, int] = {}  # 1: on the stack, 2: done
-    post: list[str] = []
-    stack: list[tuple[str, int]] = [(structure.root, 0)]
-    if mode(structure.root) is CompletionMode.EXCLUDED:
-        return []
-    state[structure.root] = 1
-    while stack:
-        key, next_child = stack[-1]
-        # Children in reverse, so that the reversed post-order is the course's reading order.
-        kids = blocks[key].children[::-1] if mode(key) is CompletionMode.AGGREGATOR else ()
-        if next_child < len(kids):
-            stack[-1] = (key, next_child + 1)
-            child = kids[next_child]
-            if mode(child) is CompletionMode.EXCLUDED:
-                continue
-            seen = state.get(child)
-            if seen == 1:
-                raise CourseGraphError(f"the course structure has a cycle through {child!r}")
-            if seen is None:
-                state[child] = 1
-                stack.append((child, 0))
-        else:
-            stack.pop()
-            state[key] = 2
-            post.append(key)
-    post.reverse()
-    return post
+__all__ = [
+    "CompletionRow",
+    "CourseGraph",
+    "CourseGraphError",
+    "ModeLookup",
+    "aggregate",
+    "aggregate_changed",
+    "aggregate_value",
+    "compile_graph",
+    "locked_figures",
+]
 
 
 def aggregate(graph: CourseGraph, completions: Iterable[CompletionRow]) -> list[AggregateData]:
