@@ -314,17 +314,17 @@ def test_a_probe_that_meets_a_database_error_sleeps_on_and_a_stop_ends_the_sleep
 
     from django.db import OperationalError
 
-    from completion_aggregator import batch
+    from completion_aggregator.batch import following
 
     def gone(**kwargs):
         raise OperationalError("(2006, 'MySQL server has gone away')")
 
     monkeypatch.setattr(StaleCompletion.objects, "filter", gone)
     clock, stop = Clock(), threading.Event()
-    batch._sleep_probing(5.0, 2.0, clock.sleep, stop, watermark=0)
+    following._sleep_probing(5.0, 2.0, clock.sleep, stop, watermark=0)
     assert clock.slept == [2.0, 2.0, 1.0]  # the whole sleep, in periods; the errors left to the next cycle
     clock.between = [None, None, None, stop.set]  # at the end of the fourth sleep
-    batch._sleep_probing(8.0, 2.0, clock.sleep, stop, watermark=0)
+    following._sleep_probing(8.0, 2.0, clock.sleep, stop, watermark=0)
     assert clock.slept[3:] == [2.0]  # stopped after the first step
 
 

@@ -1,4 +1,10 @@
-"""The service run (stale rows → Celery tasks) and the cleanup, each behind its lock."""
+"""
+The follower: :func:`follow` dispatches unresolved stale rows in short cycles until stopped.
+
+Issue 20, ADR 0017: the service lock is held all along; each cycle runs the release check,
+reads the new stale rows above a watermark and enqueues their tasks as the service run does
+(:func:`.service.dispatch_rows`), then sleeps, probing for new rows between periods.
+"""
 from __future__ import annotations
 
 import logging
@@ -12,9 +18,10 @@ from typing import Any
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from . import api, dispatch
-from .conf import get_setting
-from .locks import cache_lock
+from .. import api
+from ..conf import get_setting
+from ..locks import HeldLock, cache_lock
+from .service import ServiceSummary, dispatch_rows
 
 log = logging.getLogger(__name__)
 
@@ -26,69 +33,6 @@ FOLLOW_RETRY_SECONDS = 300.0
 FOLLOW_SETTLE_SECONDS = 30.0
 #: An idle follower doubles its sleep up to this many cycle periods.
 FOLLOW_IDLE_FACTOR = 5
-
-
-@dataclass
-class ServiceSummary:
-    """What a service run read and enqueued."""
-
-    stale_rows: int = 0
-    learners: int = 0
-    courses: int = 0
-    tasks: int = 0
-    task_ids: list[str] = field(default_factory=list)
-    released_courses: int = 0  # courses queued because a start date passed (ADR 0012)
-
-
-def run_service(
-    batch_size: int = 1000,
-    delay_between_batches: float = 0.0,
-    limit: int = 500000,
-    routing_key: str | None = None,
-    progress: Callable[[ServiceSummary], None] | None = None,
-) -> ServiceSummary:
-    """
-    Read unresolved stale rows in id order and enqueue one task per course × chunk of learners.
-
-    First, at most every ``COMPLETION_AGGREGATOR_RELEASE_CHECK_INTERVAL`` seconds, queue the
-    learners of courses whose block start dates passed since the last check
-    (``api.releases.mark_released_stale``), so this run already aggregates them.
-
-    The run holds the service lock (:mod:`completion_aggregator.locks`), beats its heartbeat at
-    each batch, and stops early if another run took the lock over. It reads the queue without
-    locking anything: each task locks and resolves its own rows.
-
-    Raises:
-        LockHeld: another service run is in progress.
-    """
-    summary = ServiceSummary()
-    seen: set[tuple[str, str]] = set()
-    courses: set[str] = set()
-    with cache_lock(
-        get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
-        int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
-    ) as lock:
-        released = api.mark_released_stale()
-        summary.released_courses = len(released.courses) + len(released.learner_courses)
-        last_id = 0
-        while summary.stale_rows < limit:
-            if not lock.beat():
-                log.error("completion_aggregator: another run took the service lock over; stopping")
-                break
-            size = min(batch_size, limit - summary.stale_rows)
-            rows = api.unresolved_stale_rows(last_id, size)
-            if not rows:
-                break
-            last_id = rows[-1][0]
-            summary.stale_rows += len(rows)
-            _dispatch(rows, seen, courses, routing_key, summary)
-            if progress:
-                progress(summary)
-            if len(rows) < size:
-                break
-            if delay_between_batches:
-                time.sleep(delay_between_batches)
-    return summary
 
 
 @dataclass
@@ -157,7 +101,7 @@ def follow(
     work at most every ``COMPLETION_AGGREGATOR_RELEASE_CHECK_INTERVAL`` seconds), then reads
     the unresolved stale rows above an id watermark, in id order, at most
     ``COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE`` of them, and enqueues one task per
-    course and chunk of learners, as :func:`run_service` does. The watermark is that of
+    course and chunk of learners, as :func:`.service.run_service` does. The watermark is that of
     :data:`FOLLOW_SETTLE_SECONDS` ago (rows committed late are caught; rows dispatched since
     are skipped). When the oldest unresolved row is older than :data:`FOLLOW_RETRY_SECONDS`
     (a lost or failed task), the queue is read again from it, at most once per that time, as
@@ -180,54 +124,114 @@ def follow(
         LockHeld: another service run or follower holds the lock.
     """
     stop = stop or threading.Event()
-    pause: Callable[[float], Any] = sleep or stop.wait
-    period = max(0.0, float(get_setting("COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS")))
-    most = max(1, int(get_setting("COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE")))
-    batch_size = max(1, min(most, int(get_setting("COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE"))))
+    limits = _FollowLimits.from_settings()
     total = FollowSummary()
-    state = _FollowState(rescanned=clock(), idle_sleep=period)
+    state = _FollowState(rescanned=clock(), idle_sleep=limits.period)
     with cache_lock(
         get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK"),
         int(get_setting("COMPLETION_AGGREGATOR_AGGREGATION_LOCK_TIMEOUT_SECONDS")),
     ) as lock:
         while not stop.is_set() and (cycles is None or total.cycles < cycles):
-            if not connection.in_atomic_block:  # (a caller's transaction, e.g. a test's, is kept)
-                close_old_connections()  # a long-lived process: drop connections the server closed
-            if not lock.beat():
-                log.error("completion_aggregator: another run took the service lock over; the follower stops")
-                total.lock_lost = True
+            if not _still_holding(lock, total):
                 break
             total.cycles += 1
-            try:
-                cycle = _follow_cycle(total.cycles, state, most, batch_size, routing_key, stop, now, clock)
-            except DatabaseError:
-                log.exception("completion_aggregator follow: cycle %d failed; retrying in %.1f s", total.cycles, period)
-                total.failed_cycles += 1
-                cycle = CycleReport(total.cycles, None, 0, 0, 0, 0, failed=True)
-            total.stale_rows += cycle.stale_rows
-            total.tasks += cycle.tasks
-            total.resolved += cycle.resolved
-            if cycle.failed:
-                wait = period
-            elif cycle.stale_rows >= most:
-                wait, state.idle_sleep = 0.0, period  # a backlog: straight on
-            elif cycle.stale_rows:
-                wait, state.idle_sleep = period, period
-            else:
-                wait, state.idle_sleep = state.idle_sleep, min(state.idle_sleep * 2, period * FOLLOW_IDLE_FACTOR)
-            cycle.sleep = wait
+            cycle = _checked_cycle(total, state, limits, routing_key, stop, now, clock)
+            cycle.sleep = _next_sleep(cycle, state, limits)
             log.info("completion_aggregator follow: %s", cycle.line())
             if report:
                 report(cycle)
-            if wait and not stop.is_set() and (cycles is None or total.cycles < cycles):
-                _sleep_probing(wait, period, pause, stop, state.watermark)
+            if cycle.sleep and not stop.is_set() and (cycles is None or total.cycles < cycles):
+                _sleep_probing(cycle.sleep, limits.period, sleep or stop.wait, stop, state.watermark)
     total.stopped = stop.is_set()
     return total
 
 
-def _sleep_probing(wait: float, period: float, pause: Callable[[float], Any], stop: threading.Event, watermark: int) -> None:
+def _still_holding(lock: HeldLock, total: FollowSummary) -> bool:
     """
-    Sleep ``wait`` seconds in steps of one period; between steps, one indexed query for rows above ``watermark``.
+    Beat the service lock's heartbeat before a cycle; False (logged, ``total.lock_lost``) if another run took it over.
+
+    Connections the server closed are dropped first (a long-lived process), unless a caller's
+    transaction (a test's) is open.
+    """
+    if not connection.in_atomic_block:
+        close_old_connections()
+    if not lock.beat():
+        log.error("completion_aggregator: another run took the service lock over; the follower stops")
+        total.lock_lost = True
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _FollowLimits:
+    """The follower's settings: cycle period (seconds), rows per cycle, rows per read."""
+
+    period: float
+    most: int
+    batch_size: int
+
+    @classmethod
+    def from_settings(cls) -> _FollowLimits:
+        """``COMPLETION_AGGREGATOR_FOLLOW_*`` and the service batch size, bounded to sane values."""
+        most = max(1, int(get_setting("COMPLETION_AGGREGATOR_FOLLOW_MAX_ROWS_PER_CYCLE")))
+        return cls(
+            period=max(0.0, float(get_setting("COMPLETION_AGGREGATOR_FOLLOW_CYCLE_SECONDS"))),
+            most=most,
+            batch_size=max(1, min(most, int(get_setting("COMPLETION_AGGREGATOR_SERVICE_BATCH_SIZE")))),
+        )
+
+
+def _checked_cycle(
+    total: FollowSummary,
+    state: _FollowState,
+    limits: _FollowLimits,
+    routing_key: str | None,
+    stop: threading.Event,
+    now: Callable[[], datetime],
+    clock: Callable[[], float],
+) -> CycleReport:
+    """Cycle number ``total.cycles``, added to ``total``; a database error is logged and makes a failed cycle."""
+    try:
+        cycle = _follow_cycle(total.cycles, state, limits.most, limits.batch_size, routing_key, stop, now, clock)
+    except DatabaseError:
+        log.exception(
+            "completion_aggregator follow: cycle %d failed; retrying in %.1f s", total.cycles, limits.period
+        )
+        total.failed_cycles += 1
+        cycle = CycleReport(total.cycles, None, 0, 0, 0, 0, failed=True)
+    total.stale_rows += cycle.stale_rows
+    total.tasks += cycle.tasks
+    total.resolved += cycle.resolved
+    return cycle
+
+
+def _next_sleep(cycle: CycleReport, state: _FollowState, limits: _FollowLimits) -> float:
+    """
+    Seconds to sleep after ``cycle``, updating the idle sleep that follows.
+
+    No sleep after a full cycle (a backlog), one period after some work or a failure, and twice
+    the previous idle sleep after an idle cycle, up to :data:`FOLLOW_IDLE_FACTOR` periods.
+    """
+    period = limits.period
+    if cycle.failed:
+        return period
+    if cycle.stale_rows >= limits.most:
+        state.idle_sleep = period
+        return 0.0
+    if cycle.stale_rows:
+        state.idle_sleep = period
+        return period
+    wait, state.idle_sleep = state.idle_sleep, min(state.idle_sleep * 2, period * FOLLOW_IDLE_FACTOR)
+    return wait
+
+
+def _sleep_probing(
+    wait: float, period: float, pause: Callable[[float], Any], stop: threading.Event, watermark: int
+) -> None:
+    """
+    Sleep ``wait`` seconds in steps of one period; between steps, one query for rows above ``watermark``.
+
+    The query is indexed (``api.has_unresolved_after``).
 
     A row found ends the sleep: a completion committed while the follower is idle waits one
     period, not up to :data:`FOLLOW_IDLE_FACTOR` of them. A probe's database error is left to
@@ -277,9 +281,14 @@ def _follow_cycle(
     state.marks = [(when, mark) for when, mark in state.marks if started - when < FOLLOW_SETTLE_SECONDS]
     state.recent = {key: when for key, when in state.recent.items() if started - when < FOLLOW_SETTLE_SECONDS}
     low = state.marks[0][1] if state.marks else state.watermark
-    if oldest is not None and oldest_age is not None and oldest_age >= FOLLOW_RETRY_SECONDS and started - state.rescanned >= FOLLOW_RETRY_SECONDS:
+    overdue = oldest_age is not None and oldest_age >= FOLLOW_RETRY_SECONDS
+    if oldest is not None and overdue and started - state.rescanned >= FOLLOW_RETRY_SECONDS:
         # Dispatched long ago and still unresolved (a lost or failed task): again, as cron would.
-        log.warning("completion_aggregator: stale rows from id %d unresolved for %.0f s; dispatching again", oldest[0], oldest_age)
+        log.warning(
+            "completion_aggregator: stale rows from id %d unresolved for %.0f s; dispatching again",
+            oldest[0],
+            oldest_age,
+        )
         low, state.rescanned = oldest[0] - 1, started
         state.recent.clear()
     state.marks.append((started, state.watermark))  # where this cycle starts reading
@@ -298,7 +307,7 @@ def _follow_cycle(
         for row in fresh:
             state.recent[row[0]] = started
         summary.stale_rows += len(fresh)
-        _dispatch(fresh, seen, courses, routing_key, summary)
+        dispatch_rows(fresh, seen, courses, routing_key, summary)
         if len(rows) < batch_size:
             break
     return CycleReport(
@@ -318,59 +327,3 @@ def _forget_resolved(recent: dict[int, float]) -> int:
     for key in resolved:
         del recent[key]
     return len(resolved)
-
-
-def _dispatch(
-    rows: list[tuple[int, Any, str]],
-    seen: set[tuple[str, str]],
-    courses: set[str],
-    routing_key: str | None,
-    summary: ServiceSummary,
-) -> None:
-    """
-    Enqueue one aggregation task per course and chunk of the learners of ``rows`` not ``seen`` yet.
-
-    Each chunk is a range of consecutive learner ids (``dispatch.chunk_by_learner_id``): the
-    chunks of one course that workers run at the same time then write apart (ADR 0020).
-    """
-    per_course: dict[str, list[str]] = {}
-    for _id, course_key, username in rows:
-        key = (str(course_key), username)
-        if key in seen:
-            continue
-        seen.add(key)
-        per_course.setdefault(key[0], []).append(username)
-    for course_key, usernames in per_course.items():
-        courses.add(course_key)
-        summary.learners += len(usernames)
-        task_ids = dispatch.enqueue_learners(course_key, usernames, routing_key)
-        summary.tasks += len(task_ids)
-        summary.task_ids += task_ids
-    summary.courses = len(courses)
-
-
-def run_cleanup(batch_size: int = 900) -> int:
-    """
-    Delete resolved stale rows in id batches (short transactions on a live table).
-
-    Each batch is read without locking and deleted through the primary key only, in id order
-    (the lock order of docs/decisions/0014-one-lock-order.rst): a resolved row never becomes
-    unresolved again, so the delete needs no condition on ``resolved`` (one would let MariaDB
-    lock through ``stale_resolved_id_idx`` first).
-
-    Raises:
-        LockHeld: another cleanup is in progress.
-    """
-    deleted = 0
-    with cache_lock(
-        get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK"),
-        int(get_setting("COMPLETION_AGGREGATOR_CLEANUP_LOCK_TIMEOUT_SECONDS")),
-    ) as lock:
-        cutoff = api.last_stale_id()
-        while lock.beat():
-            batch = api.delete_resolved(cutoff, batch_size)
-            if batch is None:
-                break
-            deleted += batch
-    return deleted
-
