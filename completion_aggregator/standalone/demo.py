@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
@@ -15,13 +17,15 @@ from .publishing import BlockSpec, publish_structure
 
 DEMO_COURSE = "course-v1:OpenedX+AggDemo+2026"
 LEAF_TYPES = ("html", "problem", "video", "html", "discussion")
+#: The block types of the levels above the leaves.
+_LEVEL_TYPES = ("chapter", "sequential", "vertical")
 DEFAULT_SHAPE = (3, 3, 2, 3)
 #: Limits of ``--breadth``: each level, and the total number of blocks.
 MAX_BREADTH = 100
 MAX_DEMO_BLOCKS = 20_000
 
 
-def demo_block_count(shape: tuple[int, int, int, int]) -> int:
+def demo_block_count(shape: Sequence[int]) -> int:
     """Blocks of a demo course of this shape (root included)."""
     total, width = 1, 1
     for count in shape:
@@ -30,17 +34,18 @@ def demo_block_count(shape: tuple[int, int, int, int]) -> int:
     return total
 
 
-def validate_shape(shape) -> tuple[int, int, int, int]:
+def validate_shape(shape: Iterable[Any]) -> tuple[int, int, int, int]:
     """``shape`` as four ints, each 1…MAX_BREADTH, at most MAX_DEMO_BLOCKS blocks; else ValueError."""
-    shape = tuple(shape)
-    if len(shape) != 4 or not all(isinstance(count, int) and not isinstance(count, bool) for count in shape):
+    counts = tuple(shape)
+    if len(counts) != 4 or not all(isinstance(count, int) and not isinstance(count, bool) for count in counts):
         raise ValueError("the breadth is four integers: chapters, sequentials, verticals, leaves per vertical")
-    if any(not 1 <= count <= MAX_BREADTH for count in shape):
-        raise ValueError(f"each breadth must be between 1 and {MAX_BREADTH} (got {' '.join(map(str, shape))})")
-    blocks = demo_block_count(shape)
+    if any(not 1 <= count <= MAX_BREADTH for count in counts):
+        raise ValueError(f"each breadth must be between 1 and {MAX_BREADTH} (got {' '.join(map(str, counts))})")
+    blocks = demo_block_count(counts)
     if blocks > MAX_DEMO_BLOCKS:
-        raise ValueError(f"breadth {' '.join(map(str, shape))} makes {blocks} blocks; at most {MAX_DEMO_BLOCKS}")
-    return shape
+        raise ValueError(f"breadth {' '.join(map(str, counts))} makes {blocks} blocks; at most {MAX_DEMO_BLOCKS}")
+    chapters, sequentials, verticals, leaves = counts
+    return chapters, sequentials, verticals, leaves
 
 
 @dataclass
@@ -59,11 +64,12 @@ def build_demo_course(course_key: CourseKey, shape: tuple[int, int, int, int]) -
     names = ("Section", "Subsection", "Unit")
 
     def node(depth: int, path: tuple[int, ...]) -> UsageKey:
-        block_type = ("chapter", "sequential", "vertical")[depth] if depth < 3 else LEAF_TYPES[sum(path) % len(LEAF_TYPES)]
+        container = depth < 3
+        block_type = _LEVEL_TYPES[depth] if container else LEAF_TYPES[sum(path) % len(LEAF_TYPES)]
         block_id = f"{block_type}_{'_'.join(str(i + 1) for i in path)}"
         usage = course_key.make_usage_key(block_type, block_id)
-        children = [node(depth + 1, path + (i,)) for i in range(shape[depth + 1])] if depth < 3 else []
-        label = f"{names[depth]} {'.'.join(str(i + 1) for i in path)}" if depth < 3 else f"{block_type} {'.'.join(str(i + 1) for i in path)}"
+        children = [node(depth + 1, path + (i,)) for i in range(shape[depth + 1])] if container else []
+        label = f"{names[depth] if container else block_type} {'.'.join(str(i + 1) for i in path)}"
         specs.append(BlockSpec(key=usage, block_type=block_type, children=children, display_name=label))
         return usage
 
@@ -87,7 +93,9 @@ def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, 
     rng = random.Random(seed)
     leaves = [spec.key for spec in specs if spec.block_type in ("html", "problem", "video")]
     with transaction.atomic():
-        staff, _ = users.get_or_create(username="staff", defaults={"email": "staff@example.com", "is_staff": True, "is_superuser": True})
+        staff, _ = users.get_or_create(
+            username="staff", defaults={"email": "staff@example.com", "is_staff": True, "is_superuser": True}
+        )
         staff.is_staff = staff.is_superuser = True
         staff.set_password("staff")
         staff.save()

@@ -118,9 +118,8 @@ def unenroll_learners(course_key: str | CourseKey, usernames: Iterable[str]) -> 
         missing = [name for name in names if name not in users]
         if missing:
             raise EnrollmentError(f"unknown users: {', '.join(missing)}")
-        active = {
-            row.user_id: row for row in Enrollment.objects.filter(course_key=key, user__in=users.values(), is_active=True)
-        }
+        rows = Enrollment.objects.filter(course_key=key, user__in=users.values(), is_active=True)
+        active = {row.user_id: row for row in rows}
         for name in names:
             enrollment = active.get(users[name].pk)
             if enrollment is None:

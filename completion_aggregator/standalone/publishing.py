@@ -17,11 +17,14 @@ from .signals import course_published
 @dataclass
 class BlockSpec:
     """
-    A block to publish; ``start``/``visible_to_staff_only`` are the effective (inherited) values.
+    A block to publish, with its effective (inherited) settings.
+
+    ``start``, ``visible_to_staff_only`` and ``optional_completion`` are the values after
+    inheritance from the block's parents, not the block's own.
 
     Per-learner content (``docs/standalone.rst``): ``group_access`` is the block's own
     ``{partition id: [group ids]}``; ``max_count`` how many children of a library-like block a
-    learner gets (None or negative: all); ``extra`` holds ``user_partitions`` (root) and a
+    learner gets (None, negative or over :data:`MAX_COUNT_LIMIT`: all); ``extra`` holds ``user_partitions`` (root) and a
     split_test's ``user_partition_id`` / ``group_id_to_child`` (group id → child key).
     """
 
@@ -32,7 +35,7 @@ class BlockSpec:
     start: datetime | None = None
     visible_to_staff_only: bool = False
     optional_completion: bool = False
-    group_access: dict = field(default_factory=dict)
+    group_access: dict[Any, Any] = field(default_factory=dict)
     max_count: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -52,10 +55,13 @@ def _group_access(value: Any) -> dict[str, list[int]]:
 
 
 def _extra(extra: Any) -> dict[str, Any]:
-    extra = dict(extra or {})
-    if "group_id_to_child" in extra:
-        extra["group_id_to_child"] = {str(group): str(child) for group, child in extra["group_id_to_child"].items()}
-    return extra
+    """The stored ``extra``: a split_test's ``group_id_to_child`` with string keys and values."""
+    cleaned: dict[str, Any] = dict(extra or {})
+    if "group_id_to_child" in cleaned:
+        cleaned["group_id_to_child"] = {
+            str(group): str(child) for group, child in cleaned["group_id_to_child"].items()
+        }
+    return cleaned
 
 
 #: The largest ``max_count`` the column holds (a signed 32-bit integer); a larger count selects
@@ -98,26 +104,10 @@ def publish_structure(
     if str(root) not in keys:
         raise ValueError(f"the root block {root} is not among the blocks")
     per_learner = [
-        (
-            _group_access(block.group_access),
-            _max_count(block.max_count),
-            _extra(block.extra),
-        )
-        for block in blocks
+        (_group_access(block.group_access), _max_count(block.max_count), _extra(block.extra)) for block in blocks
     ]
     with transaction.atomic():
-        course, created = models.Course.objects.get_or_create(
-            course_key=course_key, defaults={"display_name": display_name, "mobile_available": bool(mobile_available)}
-        )
-        changed = []
-        if not created and display_name and course.display_name != display_name:
-            course.display_name = display_name
-            changed.append("display_name")
-        if not created and mobile_available is not None and course.mobile_available != mobile_available:
-            course.mobile_available = mobile_available
-            changed.append("mobile_available")
-        if changed:
-            course.save(update_fields=changed)
+        course = _course(course_key, display_name, mobile_available)
         latest = models.CourseStructure.objects.filter(course=course).aggregate(v=Max("version"))["v"] or 0
         structure = models.CourseStructure.objects.create(course=course, version=latest + 1, root_block_key=root)
         models.CourseBlock.objects.bulk_create(
@@ -135,9 +125,26 @@ def publish_structure(
                     max_count=max_count,
                     extra=extra,
                 )
-                for block, (group_access, max_count, extra) in zip(blocks, per_learner)
+                for block, (group_access, max_count, extra) in zip(blocks, per_learner, strict=True)
             ],
             batch_size=500,
         )
         course_published.send(sender=models.CourseStructure, course_key=course_key)
     return structure
+
+
+def _course(course_key: CourseKey, display_name: str, mobile_available: bool | None) -> models.Course:
+    """The course's row, created or updated (a non-empty ``display_name``, a non-None ``mobile_available``)."""
+    course, created = models.Course.objects.get_or_create(
+        course_key=course_key, defaults={"display_name": display_name, "mobile_available": bool(mobile_available)}
+    )
+    changed = []
+    if not created and display_name and course.display_name != display_name:
+        course.display_name = display_name
+        changed.append("display_name")
+    if not created and mobile_available is not None and course.mobile_available != mobile_available:
+        course.mobile_available = mobile_available
+        changed.append("mobile_available")
+    if changed:
+        course.save(update_fields=changed)
+    return course

@@ -8,23 +8,24 @@ For development and demos only: in the LMS, tokens come from its OAuth2 provider
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = "Print a development JWT for USERNAME (use it as 'Authorization: JWT <token>')."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username", help="An existing user's username.")
         parser.add_argument(
             "--expires-in", type=int, default=3600, help="Lifetime of the token in seconds (default 3600)."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"]
         lifetime = options["expires_in"]
         if lifetime <= 0:
@@ -36,13 +37,15 @@ class Command(BaseCommand):
             raise CommandError(f"No user with username '{username}'.") from None
         jwt_auth = getattr(settings, "JWT_AUTH", None) or {}
         issuers = jwt_auth.get("JWT_ISSUERS") or []
-        issuer = issuers[0] if issuers else {
+        issuer: dict[str, Any] = issuers[0] if issuers else {
             "ISSUER": jwt_auth.get("JWT_ISSUER"),
             "AUDIENCE": jwt_auth.get("JWT_AUDIENCE"),
             "SECRET_KEY": jwt_auth.get("JWT_SECRET_KEY"),
         }
         if not issuer.get("SECRET_KEY"):
-            raise CommandError("JWT_AUTH has no signing key: configure JWT_AUTH['JWT_ISSUERS'] (see devsite/settings.py).")
+            raise CommandError(
+                "JWT_AUTH has no signing key: configure JWT_AUTH['JWT_ISSUERS'] (see devsite/settings.py)."
+            )
         now = int(time.time())
         payload = {
             "iss": issuer.get("ISSUER"),

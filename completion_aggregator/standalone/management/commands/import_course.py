@@ -1,7 +1,10 @@
 """``import_course PATH [--course-key KEY] [--json]``: publish an Open edX course export (OLX)."""
-import json
+from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...olx import OlxError, import_course
 
@@ -12,7 +15,7 @@ class Command(BaseCommand):
         "host as a new structure version of the course, and print a summary."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="the export folder or .tar.gz archive")
         parser.add_argument(
             "--course-key",
@@ -21,7 +24,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             summary = import_course(options["path"], options["course_key"])
         except OlxError as exc:

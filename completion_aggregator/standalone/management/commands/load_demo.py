@@ -1,5 +1,9 @@
 """``load_demo``: a generated course with learners and completions, for trying the app."""
-from django.core.management.base import BaseCommand, CommandError
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ....conf import get_setting
 from ...demo import DEFAULT_SHAPE, load_demo, validate_shape
@@ -8,7 +12,7 @@ from ...demo import DEFAULT_SHAPE, load_demo, validate_shape
 class Command(BaseCommand):
     help = "Create the demo course, the staff user and learners with seeded random completions."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--learners", type=int, default=10, help="number of learners (default 10)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed of the completions")
         parser.add_argument(
@@ -26,7 +30,7 @@ class Command(BaseCommand):
             help="where the site is served, for the printed links (make demo passes http://HOST:PORT)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["learners"] <= 10000:
             raise CommandError("--learners must be between 1 and 10000")
         try:

@@ -1,5 +1,9 @@
 """``unenroll_learners COURSE_KEY USERNAME...``."""
-from django.core.management.base import BaseCommand, CommandError
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...enrollment import EnrollmentError, unenroll_learners
 
@@ -7,11 +11,11 @@ from ...enrollment import EnrollmentError, unenroll_learners
 class Command(BaseCommand):
     help = "Deactivate users' enrollments in a course of the standalone host (their aggregates are kept)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("course_key", help="a course-v1: key with a published structure")
         parser.add_argument("usernames", nargs="+", metavar="USERNAME")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = unenroll_learners(options["course_key"], options["usernames"])
         except EnrollmentError as exc:
