@@ -1,8 +1,13 @@
 """
-Completion modes of block types: the installed XBlock class first, then a built-in table.
+Completion modes of block types, looked up in this order (:func:`mode_lookup`).
 
-A setting (``COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES``) may override any type; a type
-that is neither installed nor known is EXCLUDED (never an error).
+1. The overrides (``COMPLETION_AGGREGATOR_COMPLETION_MODE_OVERRIDES``, and ``library_content``/
+   ``itembank`` COMPLETABLE under edx-platform's ``MARK_LIBRARY_CONTENT_BLOCK_COMPLETE_ON_VIEW``).
+2. With ``COMPLETION_AGGREGATOR_USE_XBLOCK_CLASSES``, the installed XBlock class's
+   ``completion_mode``.
+3. The built-in table :data:`BUILTIN_MODES`.
+
+A type found nowhere is EXCLUDED (never an error).
 """
 from __future__ import annotations
 
@@ -87,7 +92,12 @@ def mode_lookup() -> Callable[[str], CompletionMode]:
 
 @functools.cache
 def installed_mode(block_type: str) -> CompletionMode | None:
-    """The ``completion_mode`` of the installed XBlock class for ``block_type``, or None."""
+    """
+    The ``completion_mode`` of the installed XBlock class for ``block_type``.
+
+    COMPLETABLE when the class declares none (XBlock's default); None when no class is
+    installed, it cannot be loaded (logged), or its mode is not one of ours.
+    """
     try:
         from xblock.core import XBlock
         from xblock.plugin import PluginMissingError

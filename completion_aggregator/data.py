@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 
-class CompletionMode(str, enum.Enum):
+class CompletionMode(enum.StrEnum):
     """The three completion modes of ``xblock.completable.XBlockCompletionMode``."""
 
     COMPLETABLE = "completable"
@@ -114,8 +114,8 @@ class LockedData:
     A learner's figures over the locked blocks of a course (or subtree).
 
     Locked blocks are those the host keeps in their tree but that they may not open (ADR 0011).
-    These blocks are also part of the
-    learner's ``earned``/``possible``; what they can open is the difference.
+    These blocks are also part of the learner's ``earned``/``possible``; what they can open is
+    the difference.
     """
 
     earned: float

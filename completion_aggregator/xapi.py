@@ -1,7 +1,7 @@
 """
 xAPI statements for our tracking events, through edx-event-routing-backends (optional).
 
-edx-event-routing-backends (the ``xapi`` extra: ``pip install openedx-completion-aggregator[xapi]``)
+edx-event-routing-backends (the ``xapi`` extra: ``pip install "completion-aggregator[xapi]"``)
 ships no transformer for the ``openedx.completion_aggregator.…`` names, so when it is
 installed we register our own in its ``XApiTransformersRegistry`` (at app ready) and add the
 names to its ``EVENT_TRACKING_BACKENDS_ALLOWED_XAPI_EVENTS`` (in ``plugin_settings``). When it
@@ -15,6 +15,7 @@ is not installed, both are no-ops.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 
@@ -44,8 +45,8 @@ _registered: dict[str, type] = {}
 def is_available() -> bool:
     """True when edx-event-routing-backends (and its xAPI transformers) can be imported."""
     try:
-        import event_routing_backends.processors.xapi.registry  # noqa: F401
-        import event_routing_backends.processors.xapi.transformer  # noqa: F401
+        importlib.import_module("event_routing_backends.processors.xapi.registry")
+        importlib.import_module("event_routing_backends.processors.xapi.transformer")
     except ImportError:
         return False
     return True
@@ -55,28 +56,56 @@ def register_transformers() -> bool:
     """
     Register our transformers in edx-event-routing-backends' xAPI registry (idempotent).
 
-    Returns False (and does nothing) when the package is not installed, or not in
-    ``INSTALLED_APPS`` (its transformer module imports its models).
+    A name the registry already maps to another transformer (the operator's, or a newer
+    package's) is left alone. Returns False (and does nothing) when the package is not
+    installed, or not in ``INSTALLED_APPS`` (its transformer module imports its models).
     """
     from django.apps import apps
 
     if not apps.is_installed("event_routing_backends"):
         return False
     try:
-        from event_routing_backends.processors.xapi import constants
         from event_routing_backends.processors.xapi.registry import XApiTransformersRegistry
+    except ImportError:
+        return False
+    transformers = _transformer_classes()
+    if transformers is None:
+        return False
+    progress, completion = transformers
+    pairs = ((PROGRESS_EVENT_PREFIX, progress), (COMPLETION_EVENT_PREFIX, completion))
+    for block_type in EVENT_TYPES:
+        for prefix, transformer in pairs:
+            name = prefix + block_type
+            existing = XApiTransformersRegistry.mapping.get(name)
+            if existing is not None and existing is not _registered.get(name):
+                continue  # the operator (or a newer package) registered its own: keep it
+            XApiTransformersRegistry.register(name)(transformer)
+            _registered[name] = transformer
+    return True
+
+
+def _transformer_classes() -> tuple[type, type] | None:
+    """
+    Our ``(progress, completion)`` transformer classes, built on the package's ``XApiTransformer``.
+
+    None when the package (or tincan) cannot be imported. Built at call time: the base class
+    exists only when the package is installed.
+    """
+    try:
+        from event_routing_backends.processors.xapi import constants
         from event_routing_backends.processors.xapi.transformer import XApiTransformer
         from tincan import Activity, ActivityDefinition, Extensions, LanguageMap, Result, Verb
     except ImportError:
-        return False
+        return None
 
-    class _AggregatorTransformer(XApiTransformer):
+    class _AggregatorTransformer(XApiTransformer):  # type: ignore[misc]  # the package has no type hints
         """Shared: the object is the block, typed by the event's ``type``."""
 
         additional_fields = ("result",)
         activity_types: dict[str, str] = {}
 
-        def get_object(self):
+        def get_object(self) -> Any:
+            """The block as an xAPI activity (its xblock IRI), typed by :attr:`activity_types`."""
             block_type = self.get_data("data.type") or self.get_data("name", True).rsplit(".", 1)[-1]
             return Activity(
                 id=self.get_object_iri("xblock", self.get_data("data.block_id", True)),
@@ -89,7 +118,8 @@ def register_transformers() -> bool:
         _verb = Verb(id=constants.XAPI_VERB_PROGRESSED, display=LanguageMap({constants.EN: constants.PROGRESSED}))
         activity_types = PROGRESS_ACTIVITY_TYPES
 
-        def get_result(self):
+        def get_result(self) -> Any:
+            """``completion`` true only at 100 %; the progress extension is percent × 100."""
             percent = float(self.get_data("data.percent") or 0.0)
             return Result(
                 completion=percent >= 1.0,
@@ -102,19 +132,11 @@ def register_transformers() -> bool:
         _verb = Verb(id=constants.XAPI_VERB_COMPLETED, display=LanguageMap({constants.EN: constants.COMPLETED}))
         activity_types = COMPLETION_ACTIVITY_TYPES
 
-        def get_result(self):
+        def get_result(self) -> Any:
+            """``completion`` true, progress 100."""
             return Result(completion=True, extensions=Extensions({constants.XAPI_ACTIVITY_PROGRESS: 100.0}))
 
-    pairs = ((PROGRESS_EVENT_PREFIX, ProgressTransformer), (COMPLETION_EVENT_PREFIX, CompletionTransformer))
-    for block_type in EVENT_TYPES:
-        for prefix, transformer in pairs:
-            name = prefix + block_type
-            existing = XApiTransformersRegistry.mapping.get(name)
-            if existing is not None and existing is not _registered.get(name):
-                continue  # the operator (or a newer package) registered its own: keep it
-            XApiTransformersRegistry.register(name)(transformer)
-            _registered[name] = transformer
-    return True
+    return ProgressTransformer, CompletionTransformer
 
 
 def configure_settings(settings: Any) -> bool:
