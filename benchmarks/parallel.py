@@ -48,6 +48,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=200, help="learners per chunk (TASK_CHUNK_SIZE's default)")
     parser.add_argument("--mysql-database", default=DATABASE, help=f"the database to drop and create ({DATABASE})")
     parser.add_argument("--json", default="bench-parallel.json", help="where to write the results")
+    parser.add_argument(
+        "--celery", action="store_true", help="a real Celery worker (solo/prefork) per round (parallel_celery.py)"
+    )
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/4", help="--celery's broker, emptied (Redis db 4)")
+    parser.add_argument("--cache", default="redis://127.0.0.1:6379/5", help="--celery's cache, emptied (Redis db 5)")
     args = parser.parse_args(argv)
     try:
         args.workers = [int(part) for part in args.workers.split(",")]
@@ -174,7 +179,12 @@ def run(args: argparse.Namespace) -> dict:
     for number in range(args.rounds):
         order = args.workers if number % 2 == 0 else list(reversed(args.workers))
         for count in order:
-            record = backfill(course, learners, count, args.chunk)
+            if args.celery:
+                from benchmarks import parallel_celery
+
+                record = parallel_celery.backfill(course, learners, count, args.chunk, args.broker, args.cache)
+            else:
+                record = backfill(course, learners, count, args.chunk)
             log(
                 f"round {number + 1}, {count} worker(s): {record['wall_seconds']:.2f} s, errors {len(record['errors'])}"
             )
@@ -203,6 +213,7 @@ def _meta(args: argparse.Namespace, course: Any, learners: list, completions: in
         "chunk_size": args.chunk,
         "rounds": args.rounds,
         "workers": args.workers,
+        "celery": args.celery,
         "totals_shards": _setting("COMPLETION_AGGREGATOR_TOTALS_SHARDS"),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
