@@ -64,7 +64,9 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--drain", {"type": float, "default": 60.0, "help": "the most seconds to wait for the last rows (default 60)"}),
     ("--warmup", {"type": float, "default": 5.0, "help": "seconds of each rate left out of the steady figures (5)"}),
     ("--poll", {"type": float, "default": 0.1, "help": "seconds between the watcher's polls (default 0.1)"}),
-    ("--generators", {"type": int, "default": 2, "help": "load generator processes sharing each rate (default 2)"}),
+    # Each generator waits for each commit (an fsync of the redo log, 4-16 ms on the shared machine, plus
+    # five round trips): one process sends 40-70 per second there, so 200/s takes about 8 (benchmarks/README.rst).
+    ("--generators", {"type": int, "default": 8, "help": "load generator processes sharing each rate (default 8)"}),
     ("--concurrency", {"type": int, "default": 2, "help": "worker processes: 1 is the solo pool, more prefork (2)"}),
     (
         "--cycle-seconds",

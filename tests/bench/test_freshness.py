@@ -149,6 +149,13 @@ def test_the_default_options_are_the_issues_run():
     assert (args.learners, args.rates, args.concurrency) == (10000, [50.0, 200.0, 500.0], 2)
 
 
+def test_the_default_generators_need_at_most_25_completions_per_second_each_for_the_issues_200():
+    # A generator commits one completion at a time; on the shared machine one took 20-70 ms
+    # (the commit's fsync alone 4-16 ms), so two could never send 200 per second.
+    args = freshness.parse_args([])
+    assert 200 / args.generators <= 25
+
+
 class _Picks:
     """A stand-in for the generator's learners: a fixed list of (user, leaf) picks."""
 
