@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from opaque_keys.edx.keys import CourseKey
 
 from ..conf import get_setting
 from ..data import CourseProgressData
 from ..keys import parse_usage_key
 from . import reports
+from .sums import BlockStatsData, CourseStatsData
 
 CHAPTER = "chapter"
 SEQUENTIAL = "sequential"
@@ -42,6 +44,8 @@ def whole_percent(percent: float) -> int:
 
 @dataclass(frozen=True)
 class HistogramBin:
+    """One bar of the histogram: learners whose whole course percent is ``low`` up to (not including) ``high``."""
+
     low: int
     high: int
     count: int
@@ -49,11 +53,14 @@ class HistogramBin:
 
     @property
     def label(self) -> str:
+        """The bin as people read it: ``10–20 %``."""
         return f"{self.low}–{self.high} %"
 
 
 @dataclass(frozen=True)
 class BlockRow:
+    """A chapter (with its sequentials as ``children``) or a sequential: the learners' mean percent and completions."""
+
     block_key: str
     block_id: str
     mean_percent: float
@@ -63,6 +70,7 @@ class BlockRow:
 
     @property
     def whole_percent(self) -> int:
+        """The mean as the page shows it (:func:`whole_percent`)."""
         return whole_percent(self.mean_percent)
 
     @property
@@ -78,33 +86,40 @@ def column_header(block_key: str, display_name: str) -> str:
 
 @dataclass(frozen=True)
 class LearnerRow:
+    """One learner's line of the table: course percent and each chapter's (None: a chapter they do not see)."""
+
     username: str
     course_percent: float
     chapter_percents: tuple[float | None, ...]
 
     @property
     def whole_percent(self) -> int:
+        """The course percent as the page shows it."""
         return whole_percent(self.course_percent)
 
     @property
     def chapter_whole_percents(self) -> tuple[int | None, ...]:
+        """The chapter percents as the page shows them."""
         return tuple(None if value is None else whole_percent(value) for value in self.chapter_percents)
 
 
 @dataclass(frozen=True)
 class CourseReport:
+    """Everything the report page shows: the statistics, the histogram, the outline and one page of learners."""
+
     course_key: str
     learners: int
     mean_percent: float
     histogram: tuple[HistogramBin, ...]
     chapters: tuple[BlockRow, ...]
     chapter_keys: tuple[str, ...]
-    page: Page
+    page: Page[Any]
     rows: tuple[LearnerRow, ...]
     query: str
 
     @property
     def mean_whole_percent(self) -> int:
+        """The mean course percent as the page shows it."""
         return whole_percent(self.mean_percent)
 
 
@@ -113,11 +128,48 @@ def _learner_row(progress: CourseProgressData, chapter_keys: tuple[str, ...]) ->
     return LearnerRow(progress.username, progress.course.percent, tuple(chapters.get(key) for key in chapter_keys))
 
 
-def _learners(course_key: CourseKey, query: str):
+def _learners(course_key: CourseKey, query: str) -> QuerySet[Any]:
     learners = reports.enrolled_learners(course_key)
     if query:
         learners = learners.filter(Q(username__icontains=query) | Q(email__icontains=query))
     return learners
+
+
+def histogram_bins(counts: Sequence[int]) -> tuple[HistogramBin, ...]:
+    """The bars of ten bins' learner counts (:func:`~completion_aggregator.api.stats.get_completion_histogram`)."""
+    tallest = max(counts, default=0) or 1
+    return tuple(
+        HistogramBin(low=index * 10, high=index * 10 + 10 if index < 9 else 100, count=count, share=count / tallest)
+        for index, count in enumerate(counts)
+    )
+
+
+def chapter_rows(stats: CourseStatsData, course_key: CourseKey, viewer: AbstractBaseUser) -> tuple[BlockRow, ...]:
+    """
+    The chapters of the statistics in course order, each with its sequentials in ``viewer``'s outline.
+
+    Raises:
+        CourseNotFound: the host has no such course.
+    """
+    outline = reports.get_course_outline(course_key, viewer)
+    names = reports.get_block_display_names(course_key, [key for chapter, seqs in outline for key in (chapter, *seqs)])
+    parent = {seq: chapter for chapter, seqs in outline for seq in seqs}
+
+    def row(block: BlockStatsData, children: tuple[BlockRow, ...] = ()) -> BlockRow:
+        return BlockRow(
+            block.block_key,
+            block_id(block.block_key),
+            block.mean_completion.percent,
+            block.completed_count,
+            children,
+            display_name=names.get(block.block_key, ""),
+        )
+
+    sequentials = stats.by_type(SEQUENTIAL)
+    return tuple(
+        row(chapter, tuple(row(seq) for seq in sequentials if parent.get(seq.block_key) == chapter.block_key))
+        for chapter in stats.by_type(CHAPTER)
+    )
 
 
 def build_course_report(
@@ -126,59 +178,29 @@ def build_course_report(
     """
     Everything the report page shows (same functions as the stats and list endpoints).
 
+    ``page_number``: the learner table's page (Django's paginator: a bad number gives the last
+    or first page); ``query``: only learners whose username or email contains it.
+
     Raises:
         CourseNotFound: the host has no such course.
     """
     query = (query or "").strip()
     stats = reports.get_course_stats(course_key, block_types=[CHAPTER, SEQUENTIAL], viewer=viewer)
-    counts = reports.get_completion_histogram(course_key, bins=10)
-    tallest = max(counts, default=0) or 1
-    histogram = tuple(
-        HistogramBin(low=index * 10, high=index * 10 + 10 if index < 9 else 100, count=count, share=count / tallest)
-        for index, count in enumerate(counts)
-    )
-    outline = reports.get_course_outline(course_key, viewer)
-    names = reports.get_block_display_names(course_key, [key for chapter, seqs in outline for key in (chapter, *seqs)])
-    sequentials = {block.block_key: block for block in stats.by_type(SEQUENTIAL)}
-    parent = {seq: chapter for chapter, seqs in outline for seq in seqs}
-    chapters = []
-    for block in stats.by_type(CHAPTER):
-        children = tuple(
-            BlockRow(
-                seq.block_key,
-                block_id(seq.block_key),
-                seq.mean_completion.percent,
-                seq.completed_count,
-                display_name=names.get(seq.block_key, ""),
-            )
-            for seq in sequentials.values()
-            if parent.get(seq.block_key) == block.block_key
-        )
-        chapters.append(
-            BlockRow(
-                block.block_key,
-                block_id(block.block_key),
-                block.mean_completion.percent,
-                block.completed_count,
-                children,
-                display_name=names.get(block.block_key, ""),
-            )
-        )
+    histogram = histogram_bins(reports.get_completion_histogram(course_key, bins=10))
+    chapters = chapter_rows(stats, course_key, viewer)
     chapter_keys = tuple(chapter.block_key for chapter in chapters)
-
     paginator = Paginator(_learners(course_key, query), int(get_setting("COMPLETION_AGGREGATOR_REPORT_PAGE_SIZE")))
     page = paginator.get_page(page_number)
     progress = reports.get_stored_progress_many(course_key, list(page.object_list), [CHAPTER])
-    rows = tuple(_learner_row(entry, chapter_keys) for entry in progress)
     return CourseReport(
         course_key=str(course_key),
         learners=stats.learners,
         mean_percent=stats.mean_completion.percent,
         histogram=histogram,
-        chapters=tuple(chapters),
+        chapters=chapters,
         chapter_keys=chapter_keys,
         page=page,
-        rows=rows,
+        rows=tuple(_learner_row(entry, chapter_keys) for entry in progress),
         query=query,
     )
 
@@ -199,8 +221,8 @@ def spreadsheet_safe(value: str) -> str:
     ``value`` as a CSV cell no spreadsheet reads as a formula.
 
     Prefixed with ``'`` when it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return (OWASP's CSV injection advice). Usernames may start with ``+``, ``-`` or ``@`` in edx-platform; the ``'`` keeps
-    them readable (spreadsheets show it as a text marker).
+    return (OWASP's CSV injection advice). Usernames may start with ``+``, ``-`` or ``@`` in
+    edx-platform; the ``'`` keeps them readable (spreadsheets show it as a text marker).
     """
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 

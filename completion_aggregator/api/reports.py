@@ -1,39 +1,36 @@
 """
-The read path for many learners and for course statistics (what the REST API serves).
+The read path the REST API and the report page serve, one entry point for each read.
 
 * One learner: :func:`get_learner_progress` (fresh, through :func:`progress.get_course_progress`).
 * One learner, many courses: :func:`get_user_course_keys` + :func:`get_user_progress`.
 * Many learners, one course: :func:`enrolled_learners` (a queryset the caller pages) and
   :func:`get_stored_progress_many` (stored rows of the page's learners in one query; learners
-  without rows get ``earned`` 0.0 and the course's real ``possible``).
+  without rows get ``earned`` 0.0 and the course's real ``possible``): they live in
+  :mod:`.stored_progress` and are re-exported here.
 * Statistics: :func:`get_course_stats`, :func:`get_mean` and :func:`get_completion_histogram`
   live in :mod:`.stats` and are re-exported here.
+* The course progress report: :func:`get_block_display_names` and :func:`get_course_outline`.
 
 Also :func:`submit_block_completion`, the write behind the v0 block completion endpoint.
 """
+
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 
 from completion.models import BlockCompletion
 from completion.waffle import ENABLE_COMPLETION_TRACKING_SWITCH
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
-from ..data import AggregateData, CourseProgressData, LockedData
-from ..engine import CourseGraph, aggregate
-from ..models import Aggregator
-from .exceptions import CompletionTrackingDisabled, NotEnrolled
-from .graphs import graph_for
-from .progress import BlockNotInCourse, course_is_known, get_course_progress, get_gone_course_progress, locked_progress
-from .rows import ROW_FIELDS, raw_block_key
-from .stats import (  # noqa: F401  (re-exported: the statistics used to live here)
-    COURSE,
+from ..data import CourseProgressData
+from .exceptions import BlockNotInCourse, CompletionTrackingDisabled, NotEnrolled
+from .progress import course_is_known, get_course_progress, get_gone_course_progress
+from .stats import (
     MEAN_CACHE_KEY,
     BlockStatsData,
     CompletionStatsData,
@@ -42,6 +39,26 @@ from .stats import (  # noqa: F401  (re-exported: the statistics used to live he
     get_course_stats,
     get_mean,
 )
+from .stored_progress import NO_LOCKED, enrolled_learners, get_stored_progress_many
+
+#: Re-exported: the statistics (:mod:`.stats`) and the many-learner reads (:mod:`.stored_progress`) once lived here.
+__all__ = [
+    "MEAN_CACHE_KEY",
+    "BlockStatsData",
+    "CompletionStatsData",
+    "CourseStatsData",
+    "enrolled_learners",
+    "get_block_display_names",
+    "get_completion_histogram",
+    "get_course_outline",
+    "get_course_stats",
+    "get_learner_progress",
+    "get_mean",
+    "get_stored_progress_many",
+    "get_user_course_keys",
+    "get_user_progress",
+    "submit_block_completion",
+]
 
 log = logging.getLogger(__name__)
 
@@ -112,223 +129,12 @@ def get_user_progress(
     return results
 
 
-#: The locked figures of a course the host no longer has: no block is known to be locked.
-NO_LOCKED = LockedData(earned=0.0, possible=0.0, percent=1.0)
-
-
 def _gone_progress(
     user: AbstractBaseUser, course_key: CourseKey, root_block: UsageKey | None, with_locked: bool
 ) -> CourseProgressData:
     """A deleted course's answer from its stored rows; ``with_locked`` adds ``0/0`` (nothing known locked)."""
     progress = get_gone_course_progress(user, course_key, root_block)
     return replace(progress, locked=NO_LOCKED) if with_locked else progress
-
-
-# Many learners --------------------------------------------------------------------------
-
-
-def enrolled_learners(course_key: CourseKey, user_ids: Iterable[int] | None = None) -> QuerySet:
-    """
-    The course's actively enrolled users, ordered by id (optionally only ``user_ids``).
-
-    The caller pages the queryset, then hands a page to :func:`get_stored_progress_many`.
-
-    Raises:
-        CourseNotFound: the host has no such course and no stored row of it remains.
-    """
-    adapter = get_adapter()
-    if not course_is_known(course_key):
-        raise CourseNotFound(f"no course {course_key}")
-    learners = adapter.enrolled_users(course_key)
-    if user_ids is not None:
-        learners = learners.filter(id__in=list(user_ids))
-    return learners.order_by("id")
-
-
-def get_stored_progress_many(
-    course_key: CourseKey,
-    users: Sequence[AbstractBaseUser],
-    block_types: Iterable[str] = (),
-    root_block: UsageKey | None = None,
-    *,
-    timestamps: bool = True,
-    optional: bool = True,
-    locked: bool = False,
-) -> list[CourseProgressData]:
-    """
-    The stored progress of ``users`` in a course, one entry per user in the given order.
-
-    Reads the users' Aggregator rows in one query (no recomputation, pending work or not).
-    A user without a course row gets ``earned`` 0.0 and the course's real ``possible`` from a
-    representative learner's course graph, loaded once per call. ``blocks`` of each entry hold
-    the aggregators of ``block_types`` (in course order); with ``root_block`` only those at or
-    below it (the root block included), while the course entry stays the course's. A course
-    the host no longer has answers from its stored rows (blocks by key; learners without a
-    row get the largest stored ``possible``). With ``timestamps=False`` the rows'
-    ``last_modified`` is not read (every value's is None): converting it is most of the
-    per-row cost of the query on SQLite, and the REST answers do not show it. With
-    ``optional=False`` (and ``timestamps=False``) the ``optional_*`` columns are not read
-    either (every value's are the defaults): a third fewer columns for a staff page that
-    does not show them. With ``locked`` each entry's ``locked`` holds the learner's figures
-    over the blocks they may not open: their own structures are read (one adapter call for the
-    page) and, when some are locked, their completions (one query).
-
-    Raises:
-        CourseNotFound: the course structure is needed, the host has none and no row of the
-            course is stored.
-        BlockNotInCourse: ``root_block`` is not in the representative learner's structure (a
-            deleted course: no stored row of it on the page).
-    """
-    users = list(users)
-    if not users:
-        return []
-    types = set(block_types)
-    wanted = types | {COURSE}
-    if root_block is not None:
-        wanted.add(root_block.block_type)
-    rows: dict[int, dict[str, AggregateData]] = {user.pk: {} for user in users}
-    course_rows: dict[int, AggregateData] = {}  # each user's first course row
-    fields = ROW_FIELDS if timestamps else tuple(name for name in ROW_FIELDS if name != "last_modified")
-    if not optional and not timestamps:  # AggregateData's fields in order: the optional ones precede last_modified
-        fields = tuple(name for name in fields if not name.startswith("optional_"))
-    # A row is (user_id, *AggregateData's fields in order): one slice per row, no unpacking.
-    for row in (
-        Aggregator.objects.filter(course_key=course_key, user_id__in=list(rows), aggregation_name__in=sorted(wanted))
-        .annotate(raw_key=raw_block_key())
-        .values_list(*fields)
-    ):
-        value = AggregateData(*row[1:])
-        rows[row[0]][value.block_key] = value
-        if value.block_type == COURSE:
-            course_rows.setdefault(row[0], value)
-
-    def course_row(user_id: int) -> AggregateData | None:
-        return course_rows.get(user_id)
-
-    missing = [user for user in users if course_row(user.pk) is None]
-    graph: CourseGraph | None = None
-    gone_course: AggregateData | None = None  # a deleted course's entry for learners without a row
-    if types or root_block is not None or missing:
-        try:
-            graph = _representative_graph(course_key, missing or users)
-        except CourseNotFound:
-            # A deleted course answers from its stored rows (issue 17, point 5).
-            gone_course = get_gone_course_progress(missing[0], course_key).course if missing else None
-            if root_block is not None and not any(str(root_block) in mine for mine in rows.values()):
-                raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
-
-    top = graph.root if graph is not None else None
-    root_key = str(root_block) if root_block is not None else None
-    keep: frozenset[str] | None = None
-    zeros: dict[str, AggregateData] = {}
-    order: dict[str, int] = {}
-    if graph is not None:
-        if root_key is not None:
-            try:
-                under = graph.aggregators_under(root_key)
-            except KeyError:
-                raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
-            keep = frozenset(graph.aggregator_keys[index] for index in under)
-        zeros = {value.block_key: value for value in aggregate(graph, ())}
-        order = {key: index for index, key in enumerate(graph.aggregator_keys)}
-    # The root block itself is part of its subtree (as in a single learner's answer); only
-    # the course root is never listed. Without a graph (a deleted course) the subtree is
-    # unknown: with ``root_block`` only that block's own row is listed.
-    never = graph.root if graph is not None else top
-    if graph is None and root_key is not None:
-        keep = frozenset((root_key,))
-    # Course order: the graph's keys that may be listed; stored keys the graph lacks follow,
-    # by key.
-    listable = [key for key in sorted(order, key=order.__getitem__) if key != never and (keep is None or key in keep)]
-
-    def listed(mine: dict[str, AggregateData]) -> tuple[AggregateData, ...]:
-        if not types:
-            return ()
-        chosen = [value for value in map(mine.get, listable) if value is not None and value.block_type in types]
-        if keep is None or graph is None:
-            chosen.extend(
-                sorted(
-                    (
-                        value
-                        for key, value in mine.items()
-                        if key not in order
-                        and key != never
-                        and value.block_type in types
-                        and value.block_type != COURSE
-                        and (keep is None or key in keep)
-                    ),
-                    key=lambda value: value.block_key,
-                )
-            )
-        return tuple(chosen)
-
-    zero_blocks: tuple[AggregateData, ...] | None = None
-    results = []
-    for user in users:
-        course_entry = course_row(user.pk)
-        if course_entry is None:
-            course_entry = (
-                (zeros.get(top) if top is not None else None)
-                or gone_course
-                or AggregateData(top or "", COURSE, 0.0, 0.0, 1.0)
-            )
-            if zero_blocks is None:
-                zero_blocks = listed(zeros)
-            blocks = zero_blocks
-        else:
-            blocks = listed(rows[user.pk])
-        results.append(
-            CourseProgressData(
-                course_key=str(course_key),
-                user_id=user.pk,
-                username=user.get_username(),
-                course=course_entry,
-                blocks=blocks,
-                fresh=False,
-            )
-        )
-    if locked:
-        results = _with_locked(course_key, users, results, root_block)
-    return results
-
-
-def _with_locked(
-    course_key: CourseKey,
-    users: Sequence[AbstractBaseUser],
-    results: list[CourseProgressData],
-    root_block: UsageKey | None,
-) -> list[CourseProgressData]:
-    """
-    ``results`` with each learner's locked figures (their own graphs; one completions query at most).
-
-    A course the host no longer has answers ``0/0`` for everyone (its stored rows keep no lock).
-    """
-    try:
-        structures = get_adapter().get_course_structures(course_key, users)
-    except CourseNotFound:
-        return [replace(item, locked=NO_LOCKED) for item in results]
-    graphs = {user.pk: graph_for(structures[user.pk]) for user in users}
-    completions: dict[int, list] = {user.pk: [] for user in users}
-    if any(graph.has_locked for graph in graphs.values()):
-        for user_id, block_key, value, modified in (
-            BlockCompletion.objects.filter(context_key=course_key, user_id__in=sorted(completions))
-            .annotate(raw_key=raw_block_key())
-            .values_list("user_id", "raw_key", "completion", "modified")
-        ):
-            completions[user_id].append((block_key, value, modified))
-    return [
-        replace(
-            item,
-            locked=locked_progress(graphs[item.user_id], item.user_id, course_key, None, completions[item.user_id]),
-        )
-        for item in results
-    ]
-
-
-def _representative_graph(course_key: CourseKey, candidates: Sequence[AbstractBaseUser]) -> CourseGraph:
-    """The graph of one learner's view (a non-staff candidate when there is one)."""
-    user = next((user for user in candidates if not getattr(user, "is_staff", False)), candidates[0])
-    return graph_for(get_adapter().get_course_structure(course_key, user))
 
 
 # The v0 block completion write ----------------------------------------------------------

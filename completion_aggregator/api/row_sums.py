@@ -1,23 +1,145 @@
 """
-Sums of stored Aggregator rows per block, over a set of learners, with database aggregates.
+The row scan: sums of stored Aggregator rows per block, over a set of learners, with database aggregates.
 
-The statistics (:mod:`.stats`) and the running totals (:mod:`.totals`) both read them: this
-module imports neither, so neither imports the other for them (ADR 0023). Each function costs
-a fixed number of queries whatever the enrollment (one per batch of learner ids on SQLite,
-whose statements carry at most about 32,000 parameters).
+One of the two sources of :class:`~completion_aggregator.api.sums.CourseSums` (ADR 0026): the
+statistics read it for courses whose running totals are not built and for a cohort
+(:func:`scanned_sums`), the running totals to take excluded learners out
+(:func:`block_sums`) and to build and check themselves (:func:`rows_by_block`). It imports
+neither :mod:`.stats` nor :mod:`.totals` (ADR 0023). Each function costs a fixed number of
+queries whatever the enrollment (one per batch of learner ids on SQLite, whose statements
+carry at most about 32,000 parameters; :func:`rows_by_block` one per 900 learners).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from ..keys import parse_usage_key
 from ..models import Aggregator
 from .rows import stored_string
+from .sums import BlockSums, CourseSums
+
+log = logging.getLogger(__name__)
+
+#: Ids per ``IN (…)`` list of :func:`rows_by_block`: under SQLite's variable limit, and short statements elsewhere.
+ID_BATCH = 900
+
+#: The aggregates of :class:`~completion_aggregator.api.sums.BlockSums` that read ``percent``
+#: alone, answered from ``aggr_name_course_block_per_idx`` (course_key, aggregation_name,
+#: block_key, percent) without touching the table's rows: all the mean and the histogram need.
+#: Named apart from the columns: a ``percent`` annotation would hide the column from the
+#: ``completed`` filter.
+PERCENT_SUMS: dict[str, Any] = {
+    "sum_rows": Count("percent"),
+    "sum_percent": Sum("percent"),
+    "sum_completed": Count("percent", filter=Q(percent__gte=1.0)),
+}
+#: Every aggregate of a :class:`~completion_aggregator.api.sums.BlockSums` (reads the rows).
+ALL_SUMS: dict[str, Any] = {**PERCENT_SUMS, "sum_earned": Sum("earned"), "sum_possible": Sum("possible")}
+
+
+def as_block_sums(name: str, values: Mapping[str, Any]) -> BlockSums:
+    """A :class:`BlockSums` from the ``sum_<field>`` aggregates of one block (those not read are 0)."""
+    return BlockSums(
+        name,
+        int(values.get("sum_rows") or 0),
+        float(values.get("sum_earned") or 0.0),
+        float(values.get("sum_possible") or 0.0),
+        float(values.get("sum_percent") or 0.0),
+        int(values.get("sum_completed") or 0),
+    )
+
+
+def stored_block_types_query(course_key: CourseKey, names: Iterable[str]) -> QuerySet[Any]:
+    """
+    The query of :func:`stored_block_types` (unevaluated: tests read its plan with ``explain()``).
+
+    ``DISTINCT`` over the bare columns (course_key, aggregation_name, block_key), a prefix of
+    ``aggr_name_course_block_per_idx``, lets MariaDB/MySQL jump from block to block through the
+    index (``Using index for group-by``) instead of reading an entry per learner.
+    """
+    return (
+        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
+        .annotate(raw_course=stored_string("course_key"), raw_key=stored_string("block_key"))
+        .values_list("raw_course", "aggregation_name", "raw_key")
+        .distinct()
+        .order_by()
+    )
+
+
+def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str, str]:
+    """
+    ``{block key: aggregation name}`` of the blocks with stored rows of ``names`` in the course.
+
+    One query, answered from an index. Stored keys that no longer parse are left out with a
+    warning (they cannot be filtered on).
+    """
+    found: dict[str, str] = {}
+    for _course, name, key in stored_block_types_query(course_key, names):
+        try:
+            parse_usage_key(key)
+        except InvalidKeyError:
+            log.warning("completion_aggregator: stored block key %r of %s does not parse; left out", key, course_key)
+            continue
+        found.setdefault(key, name)
+    return found
+
+
+def scanned_sums(
+    course_key: CourseKey,
+    learners: QuerySet[Any],
+    names: Iterable[str],
+    *,
+    percent_only: bool = False,
+    candidates: bool = True,
+) -> CourseSums:
+    """
+    The sums of the ``names``' blocks over the users of ``learners``, read from their rows.
+
+    ``learners``: a queryset of users (the counted learners). ``percent_only``: read only what
+    an index answers (:data:`PERCENT_SUMS`; ``earned`` and ``possible`` stay 0). ``candidates``:
+    also read the first learner in id order (:func:`~completion_aggregator.api.sums.representative`).
+    Five queries at most, whatever the enrollment: the learners' ids, the candidate, the
+    stored block keys (:func:`stored_block_types`), and :func:`counted_sums`' two or three.
+    """
+    ids = list(learners.order_by("id").values_list("id", flat=True))
+    if not ids:
+        return CourseSums(0)
+    first = tuple(learners.filter(id=ids[0])[:1]) if candidates else ()
+    stored = stored_block_types(course_key, names)
+    found = counted_sums(course_key, stored, ids, set(stored.values()), **(PERCENT_SUMS if percent_only else ALL_SUMS))
+    blocks = {key: as_block_sums(stored[key], values) for key, values in found.items()}
+    return CourseSums(len(ids), {key: block for key, block in blocks.items() if block.rows}, first)
+
+
+def rows_by_block(course_key: CourseKey, user_ids: Sequence[int]) -> dict[tuple[str, str], BlockSums]:
+    """
+    ``{(aggregation name, block key): sums}`` over every stored row of ``user_ids`` in the course.
+
+    What the running totals are built from and checked against: one query per 900 learners,
+    grouped by block.
+    """
+    found: dict[tuple[str, str], BlockSums] = {}
+    ids = sorted(set(user_ids))
+    for start in range(0, len(ids), ID_BATCH):
+        for values in (
+            Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
+            .annotate(raw_key=stored_string("block_key"))
+            .values("aggregation_name", "raw_key")
+            .annotate(**ALL_SUMS)
+            .order_by()
+        ):
+            name, key = str(values["aggregation_name"]), str(values["raw_key"])
+            block = as_block_sums(name, values)
+            found[name, key] = found[name, key].plus(block) if (name, key) in found else block
+    return found
 
 
 def block_sums_query(

@@ -27,123 +27,54 @@ sums and the index cost every write.
 
 from __future__ import annotations
 
-import logging
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from opaque_keys import InvalidKeyError
+from django.db.models import Count, Max, Q
 from opaque_keys.edx.keys import CourseKey
 
 from ..adapters import get_adapter
 from ..adapters.base import CourseNotFound
 from ..conf import get_setting
-from ..data import ratio
 from ..engine import CourseGraph
-from ..keys import parse_course_key, parse_usage_key
+from ..keys import parse_course_key
 from ..models import Aggregator
 from .graphs import graph_for
-from .row_sums import counted_sums
+from .kept_sums import kept_sums
+from .row_sums import counted_sums, scanned_sums, stored_block_types
 from .rows import stored_string
-from .totals import counted_totals
+from .sums import (
+    COURSE,
+    BlockStatsData,
+    CompletionStatsData,
+    CourseStatsData,
+    CourseSums,
+    bin_floors,
+    block_sizes,
+    block_stats,
+    histogram,
+    listed_blocks,
+    mean_completion,
+    mean_percent,
+    representative,
+    total,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "COURSE",
+    "MEAN_CACHE_KEY",
+    "BlockStatsData",
+    "CompletionStatsData",
+    "CourseStatsData",
+    "counted_course_sums",
+    "get_completion_histogram",
+    "get_course_stats",
+    "get_mean",
+    "gone_course_possible",
+]
 
 MEAN_CACHE_KEY = "completion-api-v0.mean-completion.{course_key}"
-COURSE = "course"
-
-
-@dataclass(frozen=True)
-class CompletionStatsData:
-    """A mean completion: ``earned`` and ``possible`` averaged over learners, ``percent`` their ratio."""
-
-    earned: float
-    possible: float
-    percent: float
-
-
-@dataclass(frozen=True)
-class BlockStatsData:
-    """The learners' mean completion of one aggregating block, and how many completed it."""
-
-    block_key: str
-    block_type: str
-    mean_completion: CompletionStatsData
-    completed_count: int
-
-
-@dataclass(frozen=True)
-class CourseStatsData:
-    """The learners' mean completion of a course, plus per-block statistics when asked."""
-
-    course_key: str
-    learners: int
-    mean_completion: CompletionStatsData
-    blocks: tuple[BlockStatsData, ...] = field(default=())
-
-    def by_type(self, block_type: str) -> tuple[BlockStatsData, ...]:
-        """The block statistics of one block type, in course order (block-key order for a deleted course)."""
-        return tuple(block for block in self.blocks if block.block_type == block_type)
-
-
-# The queries -------------------------------------------------------------------------------
-
-
-def stored_block_types_query(course_key: CourseKey, names: Iterable[str]) -> QuerySet[Any]:
-    """
-    The query of :func:`stored_block_types` (unevaluated: tests read its plan with ``explain()``).
-
-    ``DISTINCT`` over the bare columns (course_key, aggregation_name, block_key), a prefix of
-    ``aggr_name_course_block_per_idx``, lets MariaDB/MySQL jump from block to block through the
-    index (``Using index for group-by``) instead of reading an entry per learner.
-    """
-    return (
-        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
-        .annotate(raw_course=stored_string("course_key"), raw_key=stored_string("block_key"))
-        .values_list("raw_course", "aggregation_name", "raw_key")
-        .distinct()
-        .order_by()
-    )
-
-
-def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str, str]:
-    """
-    ``{block key: aggregation name}`` of the blocks with stored rows of ``names`` in the course.
-
-    One query, answered from an index. Stored keys that no longer parse are left out with a
-    warning (they cannot be filtered on).
-    """
-    found: dict[str, str] = {}
-    for _course, name, key in stored_block_types_query(course_key, names):
-        try:
-            parse_usage_key(key)
-        except InvalidKeyError:
-            log.warning("completion_aggregator: stored block key %r of %s does not parse; left out", key, course_key)
-            continue
-        found.setdefault(key, name)
-    return found
-
-
-def _ids(learners: QuerySet[Any]) -> list[int]:
-    """The ids of a queryset of users, in id order (one query)."""
-    return list(learners.order_by("id").values_list("id", flat=True))
-
-
-def _mean(learners: int, earned: float, possible: float, rows: int, default_possible: float) -> CompletionStatsData:
-    """Means over ``learners``: those without a row have earned 0 and ``default_possible``."""
-    if learners <= 0:
-        return CompletionStatsData(0.0, default_possible, ratio(0.0, default_possible))
-    missing = max(0, learners - rows)
-    mean_earned = earned / learners
-    mean_possible = (possible + missing * default_possible) / learners
-    return CompletionStatsData(mean_earned, mean_possible, ratio(mean_earned, mean_possible))
-
-
-# Statistics -------------------------------------------------------------------------------
 
 
 def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[str, dict[str, float]]:
@@ -176,6 +107,54 @@ def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[st
     return found
 
 
+def counted_course_sums(
+    course_key: CourseKey, names: Iterable[str], exclude_roles: Iterable[str] = (), cohort_id: int | None = None
+) -> CourseSums:
+    """
+    The sums of ``names``' blocks over the course's counted learners: the one way the statistics read sums.
+
+    The counted learners are the active enrollments, without the holders of
+    ``exclude_roles``, and with ``cohort_id`` only that cohort's members. From the running
+    totals when they are built and no cohort is asked for (:func:`.kept_sums.kept_sums`),
+    else from the rows (:func:`.row_sums.scanned_sums`): the same sums either way (ADR 0026).
+    The first counted learner in id order is the candidate representative.
+    """
+    adapter = get_adapter()
+    roles = [role for role in exclude_roles if role]
+    excluded = adapter.role_holder_ids(course_key, roles) if roles else set()
+    kept = kept_sums(course_key, names, excluded) if cohort_id is None else None
+    if kept is not None:
+        return kept
+    learners = adapter.enrolled_users(course_key)
+    if excluded:
+        learners = learners.exclude(id__in=sorted(excluded))
+    if cohort_id is not None:
+        learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
+    return scanned_sums(course_key, learners, names)
+
+
+def _course_shape(
+    course_key: CourseKey, viewer: AbstractBaseUser | None, names: Iterable[str]
+) -> tuple[CourseGraph | None, dict[str, dict[str, float]]]:
+    """
+    The course graph in ``viewer``'s view, or (a deleted course) its blocks' largest stored possible.
+
+    Returns ``(graph, {})`` or ``(None, gone_course_possible(...))``.
+
+    Raises:
+        CourseNotFound: the host has no such course and no row of it is stored.
+    """
+    adapter = get_adapter()
+    if viewer is not None:
+        try:
+            return graph_for(adapter.get_course_structure(course_key, viewer)), {}
+        except CourseNotFound:
+            return None, gone_course_possible(course_key, names)
+    if not adapter.course_exists(course_key):
+        return None, gone_course_possible(course_key, names)
+    return None, {}
+
+
 def get_course_stats(
     course_key: CourseKey,
     exclude_roles: Iterable[str] = (),
@@ -184,14 +163,15 @@ def get_course_stats(
     viewer: AbstractBaseUser | None = None,
 ) -> CourseStatsData:
     """
-    The mean completion of a course's active enrollments, computed with database aggregates.
+    The mean completion of a course's counted learners, from their sums (:func:`counted_course_sums`).
 
     Holders of ``exclude_roles`` are left out; with ``cohort_id`` only that cohort's members
     count. ``earned`` is the sum of the learners' course-level earned divided by the number of
     learners (learners without rows count as 0); ``possible`` is the learners' mean possible,
-    taking a representative learner's course possible for those without rows; ``percent`` is
-    their ratio. ``block_types`` adds the same per block of those types, with the number of
-    learners who completed it. ``viewer`` supplies the course structure when no learner does.
+    taking the representative learner's course possible for those without rows
+    (:func:`~completion_aggregator.api.sums.representative`, ``viewer`` when no learner
+    counts); ``percent`` is their ratio. ``block_types`` adds the same per block of those
+    types, with the number of learners who completed it.
 
     A course the host no longer has (deleted: no structure) answers from its stored rows, as
     the course detail does (issue 17, point 5; ADR 0013): learners without a row count with
@@ -202,103 +182,29 @@ def get_course_stats(
     Raises:
         CourseNotFound: the host has no such course and no row of it is stored.
     """
-    adapter = get_adapter()
-    roles = [role for role in exclude_roles if role]
-    excluded = adapter.role_holder_ids(course_key, roles) if roles else set()
     types = {name for name in block_types if name != COURSE}
-    kept = counted_totals(course_key, types | {COURSE}, excluded) if cohort_id is None else None
-    if kept is not None:
-        count = kept.learners
-        representative = kept.first_learner
-        stored = {key: block["name"] for key, block in kept.blocks.items()}
-        sums = kept.blocks
-    else:
-        learners = adapter.enrolled_users(course_key)
-        if excluded:
-            learners = learners.exclude(id__in=sorted(excluded))
-        if cohort_id is not None:
-            learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
-        ids = _ids(learners)
-        count = len(ids)
-        representative = learners.filter(id=ids[0]).first() if ids else None
-        stored = stored_block_types(course_key, types | {COURSE})
-        sums = counted_sums(
-            course_key,
-            stored,
-            ids,
-            set(stored.values()),
-            earned=Sum("earned"),
-            possible=Sum("possible"),
-            rows=Count("id"),
-            completed=Count("id", filter=Q(percent__gte=1.0)),
-        )
-    if representative is None:
-        representative = viewer
-    graph: CourseGraph | None = None
-    gone: dict[str, dict[str, float]] = {}  # a deleted course: its blocks' largest stored possible
-    if representative is not None:
-        try:
-            graph = graph_for(adapter.get_course_structure(course_key, representative))
-        except CourseNotFound:
-            gone = gone_course_possible(course_key, types | {COURSE})
-    elif not adapter.course_exists(course_key):
-        gone = gone_course_possible(course_key, types | {COURSE})
-    graph_possible: dict[str, float] = (
-        dict(zip(graph.aggregator_keys, graph.possible, strict=True))
-        if graph is not None
-        else {key: largest for blocks in gone.values() for key, largest in blocks.items()}
-    )
-
-    course_rows = [sums[key] for key, name in stored.items() if name == COURSE and key in sums]
+    sums = counted_course_sums(course_key, types | {COURSE}, exclude_roles, cohort_id)
+    graph, gone = _course_shape(course_key, representative(sums.candidates, viewer), types | {COURSE})
+    sizes = block_sizes(graph, gone)
     if graph is not None:
-        course_possible = graph_possible.get(graph.root, 0.0)
+        course_possible = sizes.get(graph.root, 0.0)
     else:  # no structure: the course's last known size (as ``progress.get_gone_course_progress``)
         course_possible = max(gone.get(COURSE, {}).values(), default=0.0)
-    mean_completion = _mean(
-        count,
-        sum(row["earned"] or 0.0 for row in course_rows),
-        sum(row["possible"] or 0.0 for row in course_rows),
-        sum(row["rows"] or 0 for row in course_rows),
-        course_possible,
-    )
-
-    blocks: list[BlockStatsData] = []
-    if types:
-        listed: list[tuple[str, str]] = []
-        if graph is not None:
-            listed = [
-                (key, block_type)
-                for key, block_type in zip(graph.aggregator_keys, graph.aggregator_types, strict=True)
-                if block_type in types
-            ]
-        known = {key for key, _type in listed}
-        listed += sorted((key, name) for key, name in stored.items() if name in types and key not in known)
-        for key, block_type in listed:
-            row = sums.get(key) or {}
-            stored_rows = row.get("rows") or 0
-            default_possible = graph_possible.get(key)
-            if default_possible is None:  # not in the representative's view: average the stored rows
-                default_possible = (row.get("possible") or 0.0) / stored_rows if stored_rows else 0.0
-            blocks.append(
-                BlockStatsData(
-                    block_key=key,
-                    block_type=block_type,
-                    mean_completion=_mean(
-                        count, row.get("earned") or 0.0, row.get("possible") or 0.0, stored_rows, default_possible
-                    ),
-                    completed_count=int(row.get("completed") or 0),
-                )
-            )
+    known = {key: name for name, blocks in gone.items() for key in blocks}
     return CourseStatsData(
-        course_key=str(course_key), learners=count, mean_completion=mean_completion, blocks=tuple(blocks)
+        course_key=str(course_key),
+        learners=sums.learners,
+        mean_completion=mean_completion(sums.learners, total(sums.named(COURSE)), course_possible),
+        blocks=block_stats(sums, listed_blocks(graph, known, sums, types), sizes) if types else (),
     )
 
 
 def get_mean(course_key: CourseKey) -> float:
     """
-    The average course ``percent`` over active enrolled learners who hold no course role.
+    The average course ``percent`` (a ratio, 0..1) over active enrolled learners who hold no course role.
 
-    Learners without a course row count as 0. Computed in the database and cached for
+    Learners without a course row count as 0. From the course's sums (the running totals, or
+    ``percent`` alone read from an index), cached for
     ``COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT`` seconds under
     ``completion-api-v0.mean-completion.{course_key}`` (the peer's key).
     """
@@ -310,55 +216,37 @@ def get_mean(course_key: CourseKey) -> float:
         return float(cached)
     adapter = get_adapter()
     role_holders = adapter.role_holder_ids(course_key)
-    kept = counted_totals(course_key, [COURSE], role_holders)
-    if kept is not None:
-        total = sum(block["percent"] or 0.0 for block in kept.blocks.values())
-        mean = total / kept.learners if kept.learners > 0 else 0.0
-        cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
-        return mean
-    learners = adapter.enrolled_users(course_key)
-    if role_holders:
-        learners = learners.exclude(id__in=sorted(role_holders))
-    ids = _ids(learners)
-    count = len(ids)
-    total = 0.0
-    if count:
-        sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], total=Sum("percent"))
-        total = sum(row["total"] or 0.0 for row in sums.values())
-    mean = total / count if count else 0.0
+    sums = kept_sums(course_key, [COURSE], role_holders, candidates=False)
+    if sums is None:
+        learners = adapter.enrolled_users(course_key)
+        if role_holders:
+            learners = learners.exclude(id__in=sorted(role_holders))
+        sums = scanned_sums(course_key, learners, [COURSE], percent_only=True, candidates=False)
+    mean = mean_percent(sums)
     cache.set(key, mean, int(get_setting("COMPLETION_AGGREGATOR_MEAN_CACHE_TIMEOUT")))
     return mean
 
 
 def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int, ...]:
     """
-    How many active enrollments fall in each course-completion bin, in database aggregates.
+    How many active enrollments fall in each course-completion bin (``bins`` counts), in database aggregates.
 
-    Learners are binned by the whole percent the pages show (halves round up, as
-    :func:`completion_aggregator.api.report_page.whole_percent`), so a learner the report's
-    table shows at 10 % is in the 10–20 % bin, not the 0–10 % one: bin ``i`` holds the
-    learners whose whole percent ``w`` is ``ceil(100 i / bins) <= w < ceil(100 (i+1) / bins)``;
-    the last bin also holds 100 %. Learners without a course row count in the first bin. The
-    counts add up to the number of active enrollments (the learners of
-    :func:`get_course_stats` without filters).
+    Learners are binned by the whole percent the pages show
+    (:func:`~completion_aggregator.api.sums.bin_floors`), so a learner the report's table
+    shows at 10 % is in the 10–20 % bin, not the 0–10 % one. Learners without a course row
+    count in the first bin. The counts add up to the number of active enrollments (the
+    learners of :func:`get_course_stats` without filters). Always read from the rows (the
+    running totals keep no bins): ``percent`` alone, from an index.
     """
     bins = max(1, int(bins))
-    ids = _ids(get_adapter().enrolled_users(course_key))
-    count = len(ids)
-    if not count:
+    ids = list(get_adapter().enrolled_users(course_key).order_by("id").values_list("id", flat=True))
+    if not ids:
         return tuple(0 for _ in range(bins))
-
-    def lowest_ratio(edge: int) -> float:
-        # whole_percent(p) >= edge  <=>  p * 100 + 0.5 + 1e-9 >= edge
-        return (edge - 0.5 - 1e-9) / 100
-
-    edges = [math.ceil(100 * index / bins) for index in range(bins + 1)]
+    floors = bin_floors(bins)
     buckets = {}
     for index in range(bins):
-        low = Q(percent__gte=lowest_ratio(edges[index])) if index else Q()
-        high = Q(percent__lt=lowest_ratio(edges[index + 1])) if index < bins - 1 else Q()
-        buckets[f"bin{index}"] = Count("id", filter=low & high) if (index or index < bins - 1) else Count("id")
+        low = Q(percent__gte=floors[index - 1]) if index else Q()
+        high = Q(percent__lt=floors[index]) if index < bins - 1 else Q()
+        buckets[f"bin{index}"] = Count("percent", filter=low & high) if bins > 1 else Count("percent")
     sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], **buckets)
-    counts = [sum(int(row[f"bin{index}"] or 0) for row in sums.values()) for index in range(bins)]
-    counts[0] += max(0, count - sum(counts))
-    return tuple(counts)
+    return histogram(len(ids), [sum(int(row[f"bin{index}"] or 0) for row in sums.values()) for index in range(bins)])

@@ -53,13 +53,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, Q, Subquery, Sum
+from django.db.models import F
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
@@ -70,7 +67,13 @@ from ..keys import parse_course_key
 from ..models import Aggregator, BlockTotal, CountedLearner, CourseTotal
 from ..upsert import Upsert
 from .course_lock import claim_shard, lock_course
-from .rows import read_rows, stored_string
+from .kept_sums import counted_members, kept_block_sums
+from .row_sums import rows_by_block
+from .rows import read_rows
+from .sums import BlockSums
+
+# record_changes reads the counted learners as ``_members`` (its name before they moved to .kept_sums).
+_members = counted_members
 
 log = logging.getLogger(__name__)
 
@@ -81,39 +84,8 @@ SUM_FIELDS = ("learners", "earned", "possible", "percent", "completed")
 #: Relative difference below which :func:`check` takes two float sums as equal.
 SUM_TOLERANCE = 1e-9
 
-def row_sums() -> dict[str, Any]:
-    """
-    The aggregates that give a block's totals from Aggregator rows, named ``sum_<SUM_FIELDS column>``.
-
-    The prefix keeps each name apart from the columns: a ``percent`` annotation would hide the
-    column from the ``completed`` filter.
-    """
-    return {
-        "sum_learners": Count("id"),
-        "sum_earned": Sum("earned"),
-        "sum_possible": Sum("possible"),
-        "sum_percent": Sum("percent"),
-        "sum_completed": Count("id", filter=Q(percent__gte=1.0)),
-    }
-
-
 Delta = list[Any]  # [learners, earned, possible, percent, completed], as SUM_FIELDS
 Deltas = dict[tuple[str, str], Delta]  # {(aggregation name, block key): delta}
-
-
-@dataclass(frozen=True)
-class CountedTotalsData:
-    """
-    What the statistics need from the totals, the excluded learners already taken out.
-
-    ``blocks`` maps block key to ``{"name", "rows", "earned", "possible", "percent", "completed"}``.
-    ``first_learner`` is the counted learner with the lowest id (the one whose view of the course
-    the statistics use), or None when no learner counts.
-    """
-
-    learners: int
-    blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    first_learner: AbstractBaseUser | None = None
 
 
 # Applying ----------------------------------------------------------------------------------
@@ -153,18 +125,6 @@ def apply_deltas(course_key: CourseKey, deltas: Deltas, shard: int = 0) -> None:
     course_db = upsert.db_value("course_key")(course_key)
     block_db = upsert.db_value("block_key")
     upsert.write([(course_db, shard, name, block_db(key), *delta) for (name, key), delta in sorted(deltas.items())])
-
-
-def _members(course_key: CourseKey, user_ids: Iterable[int], lock: bool) -> set[int]:
-    """Which of ``user_ids`` are counted learners of the course (a locking read: the current rows)."""
-    ids = sorted(set(user_ids))
-    found: set[int] = set()
-    for start in range(0, len(ids), ID_BATCH):
-        query = CountedLearner.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
-        if lock:
-            query = query.select_for_update()
-        found.update(query.values_list("user_id", flat=True))
-    return found
 
 
 def _rows_deltas(course_key: CourseKey, signs: dict[int, int]) -> Deltas:
@@ -251,7 +211,7 @@ def sync_learners(course_key: CourseKey, user_ids: Iterable[int]) -> tuple[int, 
         learners = get_adapter().enrolled_users(course_key)
         for start in range(0, len(ids), ID_BATCH):
             enrolled.update(learners.filter(id__in=ids[start : start + ID_BATCH]).values_list("id", flat=True))
-        members = _members(course_key, ids, lock=True)
+        members = counted_members(course_key, ids, lock=True)
         joining = sorted(enrolled - members)
         leaving = sorted(members - enrolled)
         if not joining and not leaving:
@@ -284,7 +244,7 @@ def remove_user(user_id: int) -> None:
         with transaction.atomic():
             key = parse_course_key(course_key)
             course = lock_course(key, create=False)
-            if course is not None and course.built is not None and _members(key, [user_id], lock=True):
+            if course is not None and course.built is not None and counted_members(key, [user_id], lock=True):
                 _move(course, key, [], [user_id])
 
 
@@ -318,7 +278,8 @@ def rebuild(course_key: CourseKey) -> CourseTotal:
         # Zeroed, not deleted: a deleted row stays in the unique index, delete-marked, until
         # purged, and writers inserting its key then take gap locks beyond their shard (ADR 0020).
         BlockTotal.objects.filter(course_key=course_key).update(**{column: 0 for column in SUM_FIELDS})
-        ids, deltas = fresh_totals(course_key)
+        ids, fresh = fresh_totals(course_key)
+        deltas = {block: as_delta(sums) for block, sums in fresh.items()}
         CountedLearner.objects.bulk_create(
             [CountedLearner(course_key=course_key, user_id=uid) for uid in ids], batch_size=ID_BATCH
         )
@@ -330,44 +291,15 @@ def rebuild(course_key: CourseKey) -> CourseTotal:
     return course
 
 
-def fresh_totals(course_key: CourseKey) -> tuple[list[int], Deltas]:
-    """The active enrollments' ids and, per block, the sums of their stored rows, read from the tables."""
+def fresh_totals(course_key: CourseKey) -> tuple[list[int], dict[tuple[str, str], BlockSums]]:
+    """The active enrollments' ids and the sums of their stored rows per (aggregation name, block key)."""
     ids = sorted(get_adapter().enrolled_users(course_key).values_list("id", flat=True))
-    deltas: Deltas = {}
-    for start in range(0, len(ids), ID_BATCH):
-        for row in (
-            Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
-            .annotate(raw_key=stored_string("block_key"))
-            .values("aggregation_name", "raw_key")
-            .annotate(**row_sums())
-            .values_list("aggregation_name", "raw_key", *(f"sum_{column}" for column in SUM_FIELDS))
-            .order_by()
-        ):
-            name, key, *sums = row
-            delta = deltas.setdefault((name, str(key)), [0, 0.0, 0.0, 0.0, 0])
-            for index, value in enumerate(sums):
-                delta[index] += value or 0
-    return ids, deltas
+    return ids, rows_by_block(course_key, ids)
 
 
-def kept_totals(course_key: CourseKey, names: Iterable[str] | None = None) -> Deltas:
-    """
-    The kept totals per (aggregation name, block key), summed over their shards (one query).
-
-    ``names``: only these aggregation names (None: all). Each value is in ``SUM_FIELDS`` order.
-    """
-    query = BlockTotal.objects.filter(course_key=course_key)
-    if names is not None:
-        query = query.filter(aggregation_name__in=sorted(set(names)))
-    sums = {f"sum_{column}": Sum(column) for column in SUM_FIELDS}
-    return {
-        (name, str(key)): list(values)
-        for name, key, *values in query.annotate(raw_key=stored_string("block_key"))
-        .values("aggregation_name", "raw_key")
-        .annotate(**sums)
-        .values_list("aggregation_name", "raw_key", *sums)
-        .order_by()
-    }
+def as_delta(block: BlockSums) -> Delta:
+    """A block's sums as a delta of :func:`apply_deltas` (``SUM_FIELDS`` order)."""
+    return [block.rows, block.earned, block.possible, block.percent, block.completed]
 
 
 def check(course_key: CourseKey) -> list[str]:
@@ -388,64 +320,15 @@ def check(course_key: CourseKey) -> list[str]:
     members = CountedLearner.objects.filter(course_key=course_key).count()
     if members != course.learners:
         problems.append(f"{course_key}: {members} counted learner rows, the course row says {course.learners}")
-    kept = kept_totals(course_key)
+    kept = kept_block_sums(course_key)
     for block in sorted(set(kept) | set(fresh)):
-        mine = kept.get(block, [0, 0.0, 0.0, 0.0, 0])
-        right = fresh.get(block, [0, 0.0, 0.0, 0.0, 0])
+        mine = as_delta(kept.get(block) or BlockSums(block[0]))
+        right = as_delta(fresh.get(block) or BlockSums(block[0]))
         for column, have, want in zip(SUM_FIELDS, mine, right, strict=True):
             scale = max(1.0, abs(want))
             if (column in ("learners", "completed") and have != want) or abs(have - want) > SUM_TOLERANCE * scale:
                 problems.append(f"{course_key} {block[1]}: {column} is {have}, the rows give {want}")
     return problems
-
-
-# Reading --------------------------------------------------------------------------------------
-
-
-def counted_totals(
-    course_key: CourseKey, names: Iterable[str], excluded: Iterable[int] = ()
-) -> CountedTotalsData | None:
-    """
-    The built totals of ``names``' blocks, without the learners ``excluded``; None while unbuilt.
-
-    This takes four queries in one snapshot: the course row, the block totals, the excluded
-    learners who are counted, and the first remaining learner. If some excluded learners are
-    counted, one more query sums their rows to take them out. None of this depends on the
-    enrollment.
-    """
-    from .row_sums import block_sums
-
-    with transaction.atomic(savepoint=False):
-        learners = (
-            CourseTotal.objects.filter(course_key=course_key, built__isnull=False)
-            .values_list("learners", flat=True)
-            .first()
-        )
-        if learners is None:
-            return None
-        blocks: dict[str, dict[str, Any]] = {}
-        for (name, key), (rows, earned, possible, percent, completed) in kept_totals(course_key, names).items():
-            if rows:
-                blocks[key] = {
-                    "name": name,
-                    "rows": rows,
-                    "earned": earned,
-                    "possible": possible,
-                    "percent": percent,
-                    "completed": completed,
-                }
-        left_out = sorted(_members(course_key, excluded, lock=False)) if excluded else []
-        if left_out and blocks:
-            for key, sums in block_sums(course_key, blocks, left_out, **row_sums()).items():
-                mine = blocks[key]
-                for name, value in sums.items():
-                    column = name.removeprefix("sum_")
-                    mine["rows" if column == "learners" else column] -= value or 0
-        first = CountedLearner.objects.filter(course_key=course_key).order_by("user_id").values("user_id")
-        if left_out:
-            first = first.exclude(user_id__in=left_out)
-        representative = get_user_model().objects.filter(id=Subquery(first[:1])).first()
-    return CountedTotalsData(learners=learners - len(left_out), blocks=blocks, first_learner=representative)
 
 
 def is_built(course_key: CourseKey) -> bool:

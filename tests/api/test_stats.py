@@ -1,10 +1,10 @@
-"""api.stats: the statistics' queries, their plans on each database, and batching of learner ids."""
+"""api.stats and api.row_sums: the statistics' queries, their plans on each database, and batching of learner ids."""
 import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
 from completion_aggregator import api
-from completion_aggregator.api import row_sums, stats, totals
+from completion_aggregator.api import row_sums, totals
 from completion_aggregator.models import Aggregator
 from tests.helpers import build_course, complete, learner
 
@@ -38,7 +38,7 @@ def _plan(queryset) -> str:
 
 def test_stored_block_types_lists_each_block_once(stored_course):
     course_key, _users = stored_course
-    found = stats.stored_block_types(course_key, ["course", "chapter"])
+    found = row_sums.stored_block_types(course_key, ["course", "chapter"])
     assert found == {
         str(course_key.make_usage_key("course", "course")): "course",
         str(course_key.make_usage_key("chapter", "ch0")): "chapter",
@@ -54,7 +54,7 @@ def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, cap
             f"UPDATE {table} SET block_key = %s WHERE user_id = %s AND block_key = %s",
             ["not a usage key", users[0].pk, str(course_key.make_usage_key("chapter", "ch0"))],
         )
-    found = stats.stored_block_types(course_key, ["chapter"])
+    found = row_sums.stored_block_types(course_key, ["chapter"])
     assert "not a usage key" not in found and len(found) == 2
     assert "does not parse" in caplog.text
 
@@ -62,7 +62,7 @@ def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, cap
 def test_percent_sums_are_read_from_an_index_only(stored_course):
     """The mean and the histogram: ``percent`` is in aggr_name_course_block_per_idx, no row is read."""
     course_key, _users = stored_course
-    keys = sorted(stats.stored_block_types(course_key, ["course"]))
+    keys = sorted(row_sums.stored_block_types(course_key, ["course"]))
     plan = _plan(row_sums.block_sums_query(course_key, keys, None, ["course"], total=Sum("percent")))
     assert PERCENT_INDEX in plan, plan
     if connection.vendor == "mysql":
@@ -76,7 +76,7 @@ def test_percent_sums_are_read_from_an_index_only(stored_course):
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no loose index scan")
 def test_the_block_keys_are_read_from_an_index_only(stored_course):
     course_key, _users = stored_course
-    plan = _plan(stats.stored_block_types_query(course_key, ["course", "chapter"]))
+    plan = _plan(row_sums.stored_block_types_query(course_key, ["course", "chapter"]))
     if connection.vendor == "mysql":
         assert "aggr_name_course_block_per_idx" in plan and "Using index" in plan, plan
     else:
@@ -86,7 +86,7 @@ def test_the_block_keys_are_read_from_an_index_only(stored_course):
 def test_sums_add_up_across_batches_of_ids(stored_course):
     """More ids than one SQLite statement may carry (about 32,000): batched, then added up."""
     course_key, users = stored_course
-    keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
+    keys = sorted(row_sums.stored_block_types(course_key, ["course", "chapter"]))
     real = [user.pk for user in users]
     many = sorted(set(range(1, 70001)) | set(real))  # ids without rows count for nothing
     aggregates = {"earned": Sum("earned"), "rows": Count("id")}
@@ -203,7 +203,7 @@ def _oracle(course_key, user_ids, block_key):
 def test_both_ways_of_summing_match_a_row_by_row_oracle(stored_course):
     """Most learners counted: every row minus the others'; few counted: the counted learners' rows."""
     course_key, users = stored_course
-    keys = sorted(stats.stored_block_types(course_key, ["course", "chapter"]))
+    keys = sorted(row_sums.stored_block_types(course_key, ["course", "chapter"]))
     aggregates = {"earned": Sum("earned"), "possible": Sum("possible"), "rows": Count("id")}
     for counted in ([user.pk for user in users[1:]], [users[2].pk]):  # subtraction, then direct
         sums = row_sums.counted_sums(course_key, keys, counted, **aggregates)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test.utils import override_settings
 
 from completion_aggregator import api
-from completion_aggregator.api import totals
+from completion_aggregator.api import kept_sums, totals
 from completion_aggregator.models import BlockTotal, CountedLearner, CourseTotal
 from completion_aggregator.standalone.models import CourseAccessRole, Enrollment
 from tests.helpers import build_course, complete, learner
@@ -42,7 +42,7 @@ def from_rows(course_key, **kwargs):
 
 def assert_kept(course_key, **kwargs):
     assert totals.check(course_key) == []
-    assert totals.counted_totals(course_key, ["course"]) is not None, "the totals must be built"
+    assert kept_sums.kept_sums(course_key, ["course"]) is not None, "the totals must be built"
     assert _stats(course_key, **kwargs) == from_rows(course_key, **kwargs)
 
 
@@ -138,7 +138,7 @@ def test_blocks_that_leave_the_course_leave_the_totals(course):
     api.aggregate_learners(course_key, [user.username for user in users], force=True)
     assert_kept(course_key)
     # (summed over the shards: the rows were added in shard 0 and taken out in the writer's)
-    assert not [key for (_name, key), sums in totals.kept_totals(course_key).items() if "ch1" in key and sums[0]]
+    assert not [key for (_name, key), sums in kept_sums.kept_block_sums(course_key).items() if "ch1" in key and sums.rows]
 
 
 def test_excluded_roles_are_taken_out_at_query_time(course):
@@ -146,8 +146,8 @@ def test_excluded_roles_are_taken_out_at_query_time(course):
     CourseAccessRole.objects.create(user=users[3], course_key=course_key, org=course_key.org, role="staff")
     assert_kept(course_key, exclude_roles=["staff"])
     assert _stats(course_key, exclude_roles=["staff"])[0] == 3
-    kept = totals.counted_totals(course_key, ["course"], {users[3].pk})
-    assert kept.learners == 3 and kept.first_learner == users[0]
+    kept = kept_sums.kept_sums(course_key, ["course"], {users[3].pk})
+    assert kept.learners == 3 and kept.candidates == (users[0],)
     # The mean leaves out every role holder too.
     assert api.get_mean(course_key) == pytest.approx(sum((1 + 3 * i) / 16 for i in range(3)) / 3)
 
@@ -174,7 +174,7 @@ def test_an_unbuilt_course_is_computed_from_the_rows_and_keeps_nothing(django_ca
     with django_capture_on_commit_callbacks(execute=True):
         learner("sam", course_key)
     assert not CountedLearner.objects.exists()
-    assert totals.check(course_key) == [] and totals.counted_totals(course_key, ["course"]) is None
+    assert totals.check(course_key) == [] and kept_sums.kept_sums(course_key, ["course"]) is None
     assert api.get_course_stats(course_key).learners == 2
 
 

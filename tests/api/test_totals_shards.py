@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from completion_aggregator import api, upsert
-from completion_aggregator.api import totals
+from completion_aggregator.api import kept_sums, totals
 from completion_aggregator.api.course_lock import MAX_SHARDS, claim_shard, ensure_course, shard_for
 from completion_aggregator.models import BlockTotal, CourseTotal, StaleCompletion, TotalShard
 from tests.helpers import build_course, complete, learner
@@ -61,10 +61,10 @@ def test_each_chunk_adds_to_its_own_shard_and_readers_sum_them(course):
     assert _shards(course_key) == {shard_for([first[0].pk]), shard_for([second[0].pk])}
     assert len(_shards(course_key)) == 2
     assert totals.check(course_key) == []
-    kept = totals.counted_totals(course_key, ["course"])
+    kept = kept_sums.kept_sums(course_key, ["course"])
     assert kept is not None and kept.learners == 2 * CHUNK
     [course_sums] = kept.blocks.values()
-    assert course_sums["rows"] == 2 * CHUNK  # one course row per learner, over both shards
+    assert course_sums.rows == 2 * CHUNK  # one course row per learner, over both shards
     totals.rebuild(course_key)  # a rebuild starts again in shard 0; the other shards' rows stay, zeroed
     assert set(BlockTotal.objects.filter(course_key=course_key, learners__gt=0).values_list("shard", flat=True)) == {0}
     assert not BlockTotal.objects.filter(course_key=course_key, shard__gt=0).exclude(earned=0).exists()
@@ -76,7 +76,7 @@ def test_a_chunk_that_fails_after_adding_to_its_shard_leaves_the_totals_exact(co
     course_key, leaves, users = course
     names = [user.username for user in users[:CHUNK]]
     api.aggregate_learners(course_key, names)
-    before = totals.kept_totals(course_key)
+    before = kept_sums.kept_block_sums(course_key)
     for user in users[:CHUNK]:
         complete(user, leaves[-1], value=0.5)
 
@@ -88,7 +88,7 @@ def test_a_chunk_that_fails_after_adding_to_its_shard_leaves_the_totals_exact(co
 
     with connection.execute_wrapper(fail_after_the_totals), pytest.raises(RuntimeError):
         api.aggregate_learners(course_key, names)
-    assert totals.kept_totals(course_key) == before  # rolled back with the rows
+    assert kept_sums.kept_block_sums(course_key) == before  # rolled back with the rows
     assert StaleCompletion.objects.filter(username__in=names, resolved=False).count() == CHUNK
     assert totals.check(course_key) == []
     api.aggregate_learners(course_key, names)  # the retry counts the changes once
