@@ -189,9 +189,11 @@ def block_sums(
     """
     ``{block key: {aggregate name: value}}`` over the rows of ``user_ids`` for ``block_keys``.
 
-    ``aggregates`` must add up across batches of learners (``Sum``, ``Count``): one query on
-    the covering index (course_key, block_key, user, earned, possible, percent), or one per
-    batch where the database caps a statement's parameters (SQLite: about 32,000).
+    ``aggregates`` must add up across batches of learners (``Sum``, ``Count``): one query,
+    or one per batch where the database caps a statement's parameters (SQLite: about 32,000).
+    The unique key (course_key, block_key, user, aggregation_name) finds the rows; sums of
+    ``percent`` alone, with ``names``, are answered from ``aggr_name_course_block_per_idx``
+    without reading the rows (no index covers ``earned`` and ``possible``: ADR 0009).
     """
     keys = sorted(set(block_keys))
     if not keys or not user_ids:
@@ -227,10 +229,10 @@ def counted_sums(
     :func:`block_sums` over the learners ``user_ids``, read the cheaper way for the database.
 
     Usually the counted learners are (nearly) all who have rows: then the sums over every
-    stored row of the blocks (the covering index, no learner filter: a plan no statistics can
-    spoil) minus the sums over the few who have rows but do not count (unenrolled, excluded
-    roles). Otherwise (one cohort) the sums over the counted learners directly. Three
-    queries, or two, whatever the enrollment; ``aggregates`` must subtract (``Sum``, ``Count``).
+    stored row of the blocks (no learner filter: a plan no statistics can spoil) minus the
+    sums over the few who have rows but do not count (unenrolled, excluded roles). Otherwise
+    (one cohort) the sums over the counted learners directly. Three queries, or two, whatever
+    the enrollment; ``aggregates`` must subtract (``Sum``, ``Count``).
     """
     keys = sorted(set(block_keys))
     if not keys or not user_ids:

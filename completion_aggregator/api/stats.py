@@ -1,17 +1,22 @@
 """
-Course statistics computed from the stored Aggregator rows with database aggregates, never a row per learner in Python.
+Course statistics: the mean completion, per-block statistics, the mean percent and the histogram.
 
-Courses whose running totals are built are answered from them (:mod:`.totals`, ADR 0009).
-A course deleted from the host (its rows remain, its structure is gone) is answered from its
-rows too, with one more query for its blocks' last known sizes (:func:`gone_course_possible`).
-This module also computes every statistic from the rows: for courses not built yet, for a
-cohort, and for the report's histogram.
+Each is a pure function (:mod:`.sums`) of the course's sums over its counted learners,
+read by :func:`counted_course_sums` from one of two sources that give the same sums
+(ADR 0026): the running totals when the course's are built (:mod:`.kept_sums`, ADR 0009),
+else a scan of the stored rows with database aggregates, never a row per learner in Python
+(:func:`.row_sums.scanned_sums`: courses not built yet, a cohort). The histogram is always
+read from the rows (the totals keep no bins). A course deleted from the host (its rows
+remain, its structure is gone) is answered from its rows too, with one more query for its
+blocks' last known sizes (:func:`gone_course_possible`).
 
 Every statistic counts the course's active enrollments, or fewer: roles left out, one
 cohort. Learners without a stored row count as 0. Whatever the enrollment, each statistic
-costs the same few queries:
+costs the same few queries. From the totals: the course row, the block totals, the excluded
+learners who are counted and their sums (when some are), the first counted learner. From
+the rows:
 
-1. the counted learners' ids;
+1. the counted learners' ids (and the first of them, for the representative);
 2. the stored block keys of the wanted aggregation names: a loose scan of
    ``aggr_name_course_block_per_idx``, one entry per block, not per learner;
 3. the learners who have rows for those blocks, read from the unique key;
@@ -20,9 +25,9 @@ costs the same few queries:
 
 Sums of ``percent`` alone (the mean, the histogram) are read from
 ``aggr_name_course_block_per_idx`` (course_key, aggregation_name, block_key, percent) without
-touching the table's rows. Sums of ``earned`` and ``possible`` read the rows. ADR 0008 once
-added a covering index for them; ADR 0009 removed it, because the running totals serve those
-sums and the index cost every write.
+touching the table's rows. Sums of ``earned`` and ``possible`` read the rows: no index
+covers them (ADR 0008 once added one; ADR 0009 removed it, because the running totals serve
+those sums and the index cost every write).
 """
 
 from __future__ import annotations

@@ -45,8 +45,9 @@ The writers:
   switching, or when :func:`check` finds drift, for example after rows were written outside
   this app.
 
-Until a course is built, the statistics are computed from the rows
-(:mod:`completion_aggregator.api.stats`).
+The statistics read the totals through :mod:`completion_aggregator.api.kept_sums`; until a
+course is built they are computed from the rows (:func:`completion_aggregator.api.row_sums.scanned_sums`,
+ADR 0026). This module only writes the totals, and checks them against the rows (:func:`check`).
 """
 
 from __future__ import annotations
