@@ -102,7 +102,7 @@ def kept_sums(
             counted = CountedLearner.objects.filter(course_key=course_key).order_by("user_id").values("user_id")
             if left_out:
                 counted = counted.exclude(user_id__in=left_out)
-            first = tuple(get_user_model().objects.filter(id=Subquery(counted[:1])))
+            first = tuple(get_user_model().objects.filter(id=Subquery(counted[:1])).order_by("id")[:1])
     return CourseSums(
         learners - len(left_out),
         {key: block for key, block in blocks.items() if block.rows},
