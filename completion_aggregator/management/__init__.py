@@ -1,0 +1,1 @@
+"""Management commands of completion_aggregator (the operator's entry points)."""

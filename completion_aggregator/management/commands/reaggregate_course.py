@@ -11,13 +11,17 @@ from ..course_keys import add_course_arguments, course_keys
 
 
 class Command(BaseCommand):
-    help = "Queue a forced recompute of every active enrollment of the given courses (or --all)."
+    """Queue a forced recompute of every active enrollment of the given courses (or --all)."""
+
+    help = __doc__
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         add_course_arguments(parser)
         parser.add_argument("--routing-key", default=None, help="Celery routing key of the queued work")
 
     def handle(self, *args: str, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         keys = course_keys(options)
         total = 0
         for key in keys:

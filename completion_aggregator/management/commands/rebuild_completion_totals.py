@@ -11,18 +11,22 @@ from ..course_keys import add_course_arguments, course_keys
 
 
 class Command(BaseCommand):
+    """Build or check the running totals behind the statistics (ADR 0009)."""
+
     help = (
-        "Build the statistics totals of the given courses (or --all) from their enrollments and stored "
-        "rows; with --check, only report where the kept totals differ (exit status 1 if they do)."
+        'Build the statistics totals of the given courses (or --all) from their enrollments and stored '
+        'rows; with --check, only report where the kept totals differ (exit status 1 if they do).'
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         add_course_arguments(parser)
         parser.add_argument(
             "--check", action="store_true", help="compare the kept totals with the rows; change nothing"
         )
 
     def handle(self, *args: str, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         keys = course_keys(options)
         if options["check"]:
             problems = [problem for key in keys for problem in api.check_statistics_totals(key)]

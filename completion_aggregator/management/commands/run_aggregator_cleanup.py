@@ -10,9 +10,12 @@ from ...batch import run_cleanup
 
 
 class Command(BaseCommand):
-    help = "Delete resolved StaleCompletion rows, in short batches."
+    """Delete resolved StaleCompletion rows, in short batches."""
+
+    help = __doc__
 
     def handle(self, *args: str, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         try:
             deleted = run_cleanup()
         except LockHeld as exc:

@@ -58,12 +58,15 @@ def _delay_seconds(value: str) -> float:
 
 
 class Command(BaseCommand):
+    """Dispatch the work of unresolved stale rows, once or continuously (``--follow``, ADR 0017)."""
+
     help = (
         "Read unresolved StaleCompletion rows in id order and enqueue aggregation tasks, "
         "one per course and chunk of learners."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         parser.add_argument(
             "--batch-size",
             type=_positive_int,
@@ -91,6 +94,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: str, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         delay = options["delay_between_batches"]
         if not (0.0 <= float(delay) <= MAX_DELAY_SECONDS):  # call_command's keywords skip argparse's type
             raise CommandError(

@@ -17,15 +17,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Print a development JWT for USERNAME (use it as 'Authorization: JWT <token>')."
+    """Print a development JWT for USERNAME (use it as 'Authorization: JWT <token>')."""
+
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         parser.add_argument("username", help="An existing user's username.")
         parser.add_argument(
             "--expires-in", type=int, default=3600, help="Lifetime of the token in seconds (default 3600)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         username = options["username"]
         lifetime = options["expires_in"]
         if lifetime <= 0:

@@ -10,12 +10,15 @@ from ...olx import OlxError, import_course
 
 
 class Command(BaseCommand):
+    """Import an OLX course export into the standalone host."""
+
     help = (
-        "Import an Open edX course export (a folder or .tar.gz holding course.xml) into the standalone "
-        "host as a new structure version of the course, and print a summary."
+        'Import an Open edX course export (a folder or .tar.gz holding course.xml) into the standalone '
+        'host as a new structure version of the course, and print a summary.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         parser.add_argument("path", help="the export folder or .tar.gz archive")
         parser.add_argument(
             "--course-key",
@@ -25,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         try:
             summary = import_course(options["path"], options["course_key"])
         except OlxError as exc:

@@ -10,9 +10,12 @@ from ...demo import DEFAULT_SHAPE, load_demo, validate_shape
 
 
 class Command(BaseCommand):
-    help = "Create the demo course, the staff user and learners with seeded random completions."
+    """Create the demo course, the staff user and learners with seeded random completions."""
+
+    help = __doc__
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         parser.add_argument("--learners", type=int, default=10, help="number of learners (default 10)")
         parser.add_argument("--seed", type=int, default=2026, help="random seed of the completions")
         parser.add_argument(
@@ -31,6 +34,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         if not 1 <= options["learners"] <= 10000:
             raise CommandError("--learners must be between 1 and 10000")
         try:

@@ -9,13 +9,19 @@ from ...enrollment import EnrollmentError, unenroll_learners
 
 
 class Command(BaseCommand):
-    help = "Deactivate users' enrollments in a course of the standalone host (their aggregates are kept)."
+    """Deactivate enrollments in a standalone course, keeping the learners' aggregates."""
+
+    help = (
+        "Deactivate users' enrollments in a course of the standalone host (their aggregates are kept)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """Declare the arguments and options that ``--help`` lists."""
         parser.add_argument("course_key", help="a course-v1: key with a published structure")
         parser.add_argument("usernames", nargs="+", metavar="USERNAME")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        """Run the command with the parsed ``options``."""
         try:
             result = unenroll_learners(options["course_key"], options["usernames"])
         except EnrollmentError as exc:
