@@ -16,7 +16,7 @@ graph for all of them.
 
 No side effects (ADR 0011): in a cohorted course the platform's ``UserPartitionTransformer``
 reads each learner's content group through the cohort scheme, whose ``get_cohort`` **assigns**
-a cohort to a learner without one (edx-platform.md §3, §11). A non-staff learner whom the
+a cohort to a learner without one (``openedx.core.djangoapps.course_groups.cohorts``). A non-staff learner whom the
 platform has not placed yet (the course is cohorted and they have no ``CohortMembership``) is
 therefore never run through the transformers: they get the *unplaced view*, the tree the
 access transformers give ``AnonymousUser`` (no cohort, no enrollment track; the cohort scheme
@@ -32,8 +32,6 @@ It stays in the tree, so it counts in ``possible`` as it does for the peer.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -42,6 +40,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from opaque_keys.edx.keys import CourseKey
 
+from ..bounded_cache import BoundedCache
 from ..conf import get_setting
 from ..data import CourseStartDatesData, CourseStructureData
 from ..keys import parse_usage_key
@@ -64,17 +63,15 @@ class EdxPlatformAdapter(HostAdapter):
     """Answers the aggregator's questions with edx-platform's own functions and models."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         # {course_key: (platform structure version, collected BlockStructureBlockData)}
-        self._collected: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._collected: BoundedCache[str, tuple[str, Any]] = BoundedCache(_COLLECTED_CACHE_SIZE)
         # {(course_key, base version, tree digest): CourseStructureData}
-        self._variants: OrderedDict[Hashable, CourseStructureData] = OrderedDict()
+        self._variants: BoundedCache[Hashable, CourseStructureData] = BoundedCache(_CACHE_SIZE)
 
     def clear_cache(self) -> None:
         """Forget cached collected structures and variants (tests)."""
-        with self._lock:
-            self._collected.clear()
-            self._variants.clear()
+        self._collected.clear()
+        self._variants.clear()
 
     def site_origins(self) -> list[str]:
         """
@@ -99,10 +96,10 @@ class EdxPlatformAdapter(HostAdapter):
 
         On edx-platform master the version is ``get_block_structure_version`` (the course's
         ``course_version``: it changes on publish, not on a rebuild), read again after a load
-        that built the structure. Sumac, Teak, Ulmo and Verawood lack that function (reference
-        §12): there the structure is loaded on every call (once per batch) and versioned by its
-        root's ``subtree_edited_on`` (collected by ``GradesTransformer``) or ``course_version``
-        field, else by a digest of the whole collected tree.
+        that built the structure. Sumac, Teak, Ulmo and Verawood lack that function: there the
+        structure is loaded on every call (once per batch) and versioned by its root's
+        ``subtree_edited_on`` (collected by ``GradesTransformer``) or ``course_version`` field,
+        else by a digest of the whole collected tree.
 
         Raises:
             CourseNotFound: no such course, or no block structure for it.
@@ -114,11 +111,9 @@ class EdxPlatformAdapter(HostAdapter):
         name = str(course_key)
         version = self._base_version(course_key)
         if version:
-            with self._lock:
-                hit = self._collected.get(name)
-                if hit is not None and hit[0] == version:
-                    self._collected.move_to_end(name)
-                    return hit
+            hit = self._collected.get(name)
+            if hit is not None and hit[0] == version:
+                return hit
         try:
             collected = get_course_in_cache(course_key)
         except not_found as exc:
@@ -135,10 +130,7 @@ class EdxPlatformAdapter(HostAdapter):
             )
             version = f"e:{stamp}" if stamp else f"h:{structure_digest(collected, root)}"
             return version, collected
-        with self._lock:
-            self._collected[name] = (version, collected)
-            while len(self._collected) > _COLLECTED_CACHE_SIZE:
-                self._collected.popitem(last=False)
+        self._collected.put(name, (version, collected))
         return version, collected
 
     def _variant(self, course_key: CourseKey, base_version: str, transformed: Any) -> CourseStructureData:
@@ -146,17 +138,9 @@ class EdxPlatformAdapter(HostAdapter):
         root = transformed.root_block_usage_key
         digest = structure_digest(transformed, root)
         key = (str(course_key), base_version, digest)
-        with self._lock:
-            found = self._variants.get(key)
-            if found is not None:
-                self._variants.move_to_end(key)
-                return found
-        data = structure_data(str(course_key), f"{base_version}:{digest}", transformed)
-        with self._lock:
-            self._variants[key] = data
-            while len(self._variants) > _CACHE_SIZE:
-                self._variants.popitem(last=False)
-        return data
+        return self._variants.get_or_compute(
+            key, lambda: structure_data(str(course_key), f"{base_version}:{digest}", transformed)
+        )
 
     def get_course_structures(
         self, course_key: CourseKey, users: Sequence[AbstractBaseUser]
@@ -212,8 +196,8 @@ class EdxPlatformAdapter(HostAdapter):
         Ids of the ``users`` whose own course tree would make the platform assign them a cohort.
 
         That is, in a cohorted course (``is_course_cohorted``), the non-staff users without a
-        ``CohortMembership`` (edx-platform.md §3, §11: staff are never passed to the partition
-        schemes). Read-only: at most three queries per call, none when the course is not cohorted.
+        ``CohortMembership`` (staff are never passed to the partition schemes). Read-only: at
+        most three queries per call, none when the course is not cohorted.
 
         Raises:
             ImproperlyConfigured: not running inside edx-platform.

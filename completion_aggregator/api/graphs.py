@@ -1,19 +1,23 @@
 """Compiled course graphs, cached by structure version (one per course variant, not per learner)."""
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Hashable
 
+from ..bounded_cache import BoundedCache
 from ..completion_modes import MODE_SETTINGS, mode_lookup
 from ..conf import block_types, get_setting, read_setting
 from ..data import CourseStructureData
 from ..engine import CourseGraph, compile_graph
 
 _MAX_GRAPHS = 256
-_lock = threading.Lock()
-_graphs: OrderedDict[Hashable, tuple[float, CourseGraph]] = OrderedDict()
+
+
+def _graph_timeout() -> float:
+    """``COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT`` in seconds (0 or less: no age limit)."""
+    return float(get_setting("COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT") or 0)
+
+
+_graphs: BoundedCache[Hashable, CourseGraph] = BoundedCache(_MAX_GRAPHS, max_age=_graph_timeout)
 
 
 def _frozen(value: object) -> Hashable:
@@ -47,30 +51,17 @@ def graph_for(structure: CourseStructureData) -> CourseGraph:
         CourseGraphError: the structure has a cycle or its root is missing.
         ImproperlyConfigured: a completion mode override names no mode.
     """
-    aggregation_names = block_types()
+    names = block_types()
     key = (
         structure.course_key,
         structure.version,
         id(structure) if not structure.version else None,
-        tuple(sorted(aggregation_names)),
+        tuple(sorted(names)),
         mode_settings_key(),
     )
-    timeout = float(get_setting("COMPLETION_AGGREGATOR_UPDATER_CACHE_TIMEOUT") or 0)
-    now = time.monotonic()
-    with _lock:
-        hit = _graphs.get(key)
-        if hit is not None and (timeout <= 0 or now - hit[0] < timeout):
-            _graphs.move_to_end(key)
-            return hit[1]
-    graph = compile_graph(structure, mode_lookup(), aggregation_names)
-    with _lock:
-        _graphs[key] = (now, graph)
-        while len(_graphs) > _MAX_GRAPHS:
-            _graphs.popitem(last=False)
-    return graph
+    return _graphs.get_or_compute(key, lambda: compile_graph(structure, mode_lookup(), names))
 
 
 def clear_graph_cache() -> None:
     """Forget every compiled graph (tests; settings changes)."""
-    with _lock:
-        _graphs.clear()
+    _graphs.clear()

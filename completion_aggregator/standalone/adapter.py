@@ -8,8 +8,6 @@ visible trees are equal share one cached ``CourseStructureData``.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -21,6 +19,7 @@ from opaque_keys.edx.django.models import CourseKeyField
 from opaque_keys.edx.keys import CourseKey
 
 from ..adapters.base import COURSE_STAFF_ROLES, CourseNotFound, HostAdapter
+from ..bounded_cache import BoundedCache
 from ..conf import get_setting
 from ..data import BlockData, CourseStartDatesData, CourseStructureData
 from .structure import StoredStructure
@@ -47,15 +46,13 @@ class StandaloneAdapter(HostAdapter):
     """Answers the aggregator's questions from the standalone host's tables."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._full: OrderedDict[int, StoredStructure] = OrderedDict()
-        self._variants: OrderedDict[Hashable, CourseStructureData] = OrderedDict()
+        self._full: BoundedCache[int, StoredStructure] = BoundedCache(_CACHE_SIZE)
+        self._variants: BoundedCache[Hashable, CourseStructureData] = BoundedCache(_VARIANT_CACHE_SIZE)
 
     def clear_cache(self) -> None:
         """Forget cached structures (tests reuse ids after rollbacks)."""
-        with self._lock:
-            self._full.clear()
-            self._variants.clear()
+        self._full.clear()
+        self._variants.clear()
 
     # Course structure -------------------------------------------------------------------
     def _latest(self, course_key: CourseKey) -> StoredStructure:
@@ -76,34 +73,18 @@ class StandaloneAdapter(HostAdapter):
         if head is None:
             raise CourseNotFound(f"no published structure for {course_key}")
         structure_id, version, root = head
-        with self._lock:
-            full = self._full.get(structure_id)
-            if full is not None:
-                self._full.move_to_end(structure_id)
-                return full
-        rows = list(CourseBlock.objects.filter(structure_id=structure_id).values(*_BLOCK_FIELDS))
-        for row in rows:
-            row["block_key"] = str(row["block_key"])
-        full = StoredStructure(structure_id, str(course_key), version, str(root), rows)
-        with self._lock:
-            self._full[structure_id] = full
-            while len(self._full) > _CACHE_SIZE:
-                self._full.popitem(last=False)
-        return full
+
+        def read() -> StoredStructure:
+            rows = list(CourseBlock.objects.filter(structure_id=structure_id).values(*_BLOCK_FIELDS))
+            for row in rows:
+                row["block_key"] = str(row["block_key"])
+            return StoredStructure(structure_id, str(course_key), version, str(root), rows)
+
+        return self._full.get_or_compute(structure_id, read)
 
     def _cached_variant(self, key: Hashable, build: Callable[[], CourseStructureData]) -> CourseStructureData:
         """The variant cached under ``key``, built by ``build()`` on a miss."""
-        with self._lock:
-            found = self._variants.get(key)
-            if found is not None:
-                self._variants.move_to_end(key)
-                return found
-        data = build()
-        with self._lock:
-            self._variants[key] = data
-            while len(self._variants) > _VARIANT_CACHE_SIZE:
-                self._variants.popitem(last=False)
-        return data
+        return self._variants.get_or_compute(key, build)
 
     def _variant(
         self, full: StoredStructure, hidden: frozenset[str], locked: frozenset[str] = frozenset()
