@@ -607,7 +607,7 @@ class Bench:
         start = time.perf_counter()
         for chunk in _chunks(names, CHUNK):
             result = aggregate_learners(self.course.key, chunk)
-            learners += result.learners
+            learners += result.learner_count
             written += result.rows_written
         seconds = time.perf_counter() - start
         record["learners_aggregated"] = learners
@@ -726,7 +726,7 @@ class Bench:
         record["seconds"] = seconds
         record["cpu_seconds"] = cpu
         record["queries"] = counter.count
-        record["service_learners"] = summary.learners
+        record["service_learners"] = summary.learner_count
         record["stale_rows"] = summary.stale_rows
         record["tasks"] = summary.tasks
         record["ms_per_learner"] = round(seconds / count * 1000, 3)
@@ -766,7 +766,7 @@ class Bench:
                     times.append((time.perf_counter() - start) * 1000)
                     cpu_times.append((time.process_time() - cpu) * 1000)
                     if label == "sync_completions":
-                        path_learners += result.path_learners
+                        path_learners += result.path_learner_count
             return times, cpu_times, counter.count
 
         dataset.add_one_completion(self.course, sample, self.args.seed, "sync")

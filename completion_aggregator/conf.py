@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from .event_names import DEFAULT_BLOCK_TYPES
 from .settings.common import DEFAULTS
 
-__all__ = ["DEFAULT_BLOCK_TYPES", "block_types", "get_setting", "in_studio", "read_setting"]
+__all__ = ["DEFAULT_BLOCK_TYPES", "aggregation_names", "get_setting", "in_studio", "read_setting"]
 
 
 def get_setting(name: str) -> Any:
@@ -32,8 +32,8 @@ def read_setting(name: str) -> Any:
     return getattr(django_settings, name, DEFAULTS.get(name))
 
 
-def block_types() -> frozenset[str]:
-    """The aggregator block types that get stored rows."""
+def aggregation_names() -> frozenset[str]:
+    """The aggregation names: the block types that get stored rows (``COMPLETION_AGGREGATOR_BLOCK_TYPES``)."""
     return frozenset(get_setting("COMPLETION_AGGREGATOR_BLOCK_TYPES") or ())
 
 

@@ -36,7 +36,7 @@ class CourseGraph:
     version: str
     root: str
     aggregator_keys: tuple[str, ...]
-    aggregator_types: tuple[str, ...]
+    aggregation_names: tuple[str, ...]
     possible: tuple[float, ...]
     optional_possible: tuple[float, ...]
     leaf_index: Mapping[str, int]
@@ -116,7 +116,7 @@ class CourseGraph:
 def compile_graph(
     structure: CourseStructureData,
     mode_of: ModeLookup,
-    aggregator_types: Collection[str],
+    aggregation_names: Collection[str],
 ) -> CourseGraph:
     """
     Compile a course structure into a :class:`CourseGraph`.
@@ -131,7 +131,7 @@ def compile_graph(
     order = _topological_order(structure, mode)
     parents, children = _aggregator_edges(blocks, order, mode)
     aggregator_keys = [
-        key for key in order if mode(key) is CompletionMode.AGGREGATOR and blocks[key].block_type in aggregator_types
+        key for key in order if mode(key) is CompletionMode.AGGREGATOR and blocks[key].block_type in aggregation_names
     ]
     above, locked = _above_and_locked(blocks, order, parents, {key: i for i, key in enumerate(aggregator_keys)})
     leaves = _Leaves(len(aggregator_keys))
@@ -143,7 +143,7 @@ def compile_graph(
         version=structure.version,
         root=structure.root,
         aggregator_keys=tuple(aggregator_keys),
-        aggregator_types=tuple(blocks[key].block_type for key in aggregator_keys),
+        aggregation_names=tuple(blocks[key].block_type for key in aggregator_keys),
         possible=tuple(leaves.possible),
         optional_possible=tuple(leaves.optional_possible),
         leaf_index=leaves.index,

@@ -85,10 +85,15 @@ class CompletionData:
 
 @dataclass(frozen=True, slots=True)
 class AggregateData:
-    """The computed completion of one aggregating block for one learner."""
+    """
+    The computed completion of one aggregating block for one learner: one stored ``Aggregator`` row.
+
+    ``aggregation_name``: the block's type, one of the aggregation names (the row's column of
+    that name).
+    """
 
     block_key: str
-    block_type: str
+    aggregation_name: str
     earned: float
     possible: float
     percent: float
@@ -125,7 +130,7 @@ class LockedData:
 
 @dataclass(frozen=True)
 class CourseProgressData:
-    """A learner's aggregates for one course: the course entry plus every stored block type."""
+    """A learner's aggregates for one course: the course entry plus the blocks of every aggregation name."""
 
     course_key: str
     user_id: int
@@ -135,9 +140,9 @@ class CourseProgressData:
     fresh: bool = False  # computed on the fly rather than read from stored rows
     locked: LockedData | None = None  # only when asked for (``requested_fields=locked``)
 
-    def by_type(self, block_type: str) -> tuple[AggregateData, ...]:
-        """The aggregates of one block type, in course order."""
-        return tuple(agg for agg in self.blocks if agg.block_type == block_type)
+    def by_aggregation_name(self, aggregation_name: str) -> tuple[AggregateData, ...]:
+        """The aggregates of one aggregation name, in course order."""
+        return tuple(agg for agg in self.blocks if agg.aggregation_name == aggregation_name)
 
 
 def ratio(earned: float, possible: float) -> float:

@@ -2,15 +2,15 @@
 Pure completion arithmetic over a compiled course graph.
 
 No ORM, cache or settings here: callers pass a course structure, a completion-mode lookup
-and the set of aggregator types that get rows. :func:`compile_graph` does the per-course work
+and the aggregation names (the block types that get rows). :func:`compile_graph` does the per-course work
 once; :func:`aggregate` is then a single pass over one learner's completions.
 
 The graph and its compilation live in :mod:`completion_aggregator.course_graph` (importable
-from here too). The arithmetic (DESIGN.md):
+from here too). The arithmetic, the same for every caller:
 
 * COMPLETABLE blocks are leaves: earned = their completion (0.0 if none), possible = 1.0,
   whatever children they have. Optional leaves feed the ``optional_*`` sums instead.
-* AGGREGATOR blocks sum their children; only the types in ``aggregator_types`` get results,
+* AGGREGATOR blocks sum their children; only the types in ``aggregation_names`` get results,
   the others just pass their sums up.
 * EXCLUDED blocks, and blocks of unknown type, contribute nothing, nor does their subtree
   (unless a block is also reachable through a non-excluded parent).
@@ -124,7 +124,7 @@ def aggregate_value(
     ``earned`` and ``optional_earned`` are sums of completion values (each in [0, 1]) of the
     aggregator's required and optional leaves; each is capped at the aggregator's possible and
     ``percent`` is ``earned / possible`` (1.0 when nothing is possible: ``data.ratio``, the
-    rule of DESIGN.md's arithmetic). Used by the full and the path-only computations alike.
+    arithmetic's one rule for it). Used by the full and the path-only computations alike.
     """
     possible = graph.possible[index]
     optional_possible = graph.optional_possible[index]
@@ -132,7 +132,7 @@ def aggregate_value(
     optional = min(optional_earned, optional_possible)
     return AggregateData(
         block_key=graph.aggregator_keys[index],
-        block_type=graph.aggregator_types[index],
+        aggregation_name=graph.aggregation_names[index],
         earned=main,
         possible=possible,
         percent=ratio(main, possible),

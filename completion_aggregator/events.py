@@ -159,7 +159,7 @@ class EventBatch:
         """The ``(name, payload)`` events in the order of the changes (progress, then completion)."""
         tracked, modified = self.aggregation_names, self._format(self.modified)
         for user_id, value, before in self.changes:
-            aggregation_name = value.block_type
+            aggregation_name = value.aggregation_name
             if aggregation_name not in tracked:
                 continue
             stored = self.created_of(user_id, value.block_key)

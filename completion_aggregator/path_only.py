@@ -202,7 +202,7 @@ def _compose(
 def _matches(graph: CourseGraph, index: int, row: AggregateData) -> bool:
     """The stored row is one of this graph's aggregator ``index`` (type and possible counts)."""
     return (
-        row.block_type == graph.aggregator_types[index]
+        row.aggregation_name == graph.aggregation_names[index]
         and row.possible == graph.possible[index]
         and row.optional_possible == graph.optional_possible[index]
     )
@@ -261,7 +261,7 @@ def _parts_of(graph: CourseGraph, key: str, position: Mapping[str, int]) -> tupl
 def _build_digest(graph: CourseGraph) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(DIGEST_FORMAT.encode())
-    for key, block_type in zip(graph.aggregator_keys, graph.aggregator_types, strict=True):
+    for key, block_type in zip(graph.aggregator_keys, graph.aggregation_names, strict=True):
         digest.update(repr(("a", block_type, key)).encode())
     for leaf, key in enumerate(graph_parts(graph).leaf_keys):
         digest.update(repr(("l", key, graph.leaf_optional[leaf], graph.leaf_ancestors[leaf])).encode())

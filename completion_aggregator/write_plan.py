@@ -131,8 +131,8 @@ class ChangeSet:
     as :data:`Change` (for the tracking events and the totals); ``deletes``: the ids of the
     rows to delete, ``deleted`` their ``(user id, None, stored value)``; ``marks``: the graph
     digests to record, by user id; ``unmarked``: the user ids whose marks to clear;
-    ``stale_ids``: the stale rows to resolve; ``usernames`` by user id; ``learners``: how
-    many learners got values, ``path_learners`` how many of them along their paths only;
+    ``stale_ids``: the stale rows to resolve; ``usernames`` by user id; ``learner_count``: how
+    many learners got values, ``path_learner_count`` how many of them along their paths only;
     ``now``: the write's time (new rows' ``created`` and ``modified``, the marks', the
     events').
     """
@@ -146,8 +146,8 @@ class ChangeSet:
     marks: Mapping[int, str] = field(default_factory=dict)
     unmarked: tuple[int, ...] = ()
     usernames: Mapping[int, str] = field(default_factory=dict)
-    learners: int = 0
-    path_learners: int = 0
+    learner_count: int = 0
+    path_learner_count: int = 0
 
     @property
     def row_changes(self) -> list[RowChange]:
@@ -178,7 +178,7 @@ def plan_chunk(snapshot: ChunkSnapshot) -> ChangeSet:
     diff = _Diff(snapshot)
     marks: dict[int, str] = {}
     unmarked: list[int] = []
-    learners = path_learners = 0
+    learner_count = path_learner_count = 0
     for learner in snapshot.learners:
         values = learner.values
         if learner.graph is None or values is None:
@@ -187,10 +187,10 @@ def plan_chunk(snapshot: ChunkSnapshot) -> ChangeSet:
             if learner.mark is not None:
                 unmarked.append(learner.user_id)
             continue
-        learners += 1
+        learner_count += 1
         diff.add(learner, values)
         if learner.path is not None:
-            path_learners += 1
+            path_learner_count += 1
             continue
         diff.delete_others(learner, values)
         digest = graph_digest(learner.graph)
@@ -206,8 +206,8 @@ def plan_chunk(snapshot: ChunkSnapshot) -> ChangeSet:
         marks=marks,
         unmarked=tuple(unmarked),
         usernames={learner.user_id: learner.username for learner in snapshot.learners},
-        learners=learners,
-        path_learners=path_learners,
+        learner_count=learner_count,
+        path_learner_count=path_learner_count,
     )
 
 
@@ -227,7 +227,7 @@ class _Diff:
         user_id, mine = learner.user_id, learner.stored
         for value in values:
             before = mine.get(value.block_key)
-            if before is not None and before.block_type == value.block_type and before.same_values(value):
+            if before is not None and before.aggregation_name == value.aggregation_name and before.same_values(value):
                 continue
             last = value.last_modified or (before.last_modified if before else None) or self.now
             self.upserts.append(RowWrite(self.row_ids.get((user_id, value.block_key)), user_id, value, last))

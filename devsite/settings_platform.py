@@ -50,7 +50,7 @@ FAKE_PLATFORM_BLOCK_STRUCTURE_TRANSFORMERS = {
 }
 
 # The edx-platform release the fake plays ("sumac", "teak", "ulmo", "verawood" or "master"):
-# ``get_block_structure_version`` exists on master only (reference §12). tests_platform runs
+# ``get_block_structure_version`` exists on master only. tests_platform runs
 # every test under "master" and "sumac" (the ``platform_release`` fixture).
 FAKE_PLATFORM_RELEASE = "master"
 # The LMS process: published-only reads, as edx-platform's lms/envs (Studio: "cms", "draft-preferred").

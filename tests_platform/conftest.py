@@ -73,7 +73,7 @@ def platform_release(request, settings):
     """
     Every test runs against edx-platform master and against the named releases (Sumac, Teak,
     Ulmo and Verawood behave alike here: no ``get_block_structure_version``, and Studio's
-    structure rebuilds read drafts; reference §9, §12). The fake reads ``FAKE_PLATFORM_RELEASE``.
+    structure rebuilds read drafts). The fake reads ``FAKE_PLATFORM_RELEASE``.
     """
     settings.FAKE_PLATFORM_RELEASE = request.param
     return request.param

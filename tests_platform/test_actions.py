@@ -3,7 +3,7 @@ One user action, one aggregation (issue 16 point 8; ADR 0010).
 
 A real enrollment sends openedx-events ``COURSE_ENROLLMENT_CHANGED`` then
 ``COURSE_ENROLLMENT_CREATED``; a cohort change the legacy ``COHORT_MEMBERSHIP_UPDATED`` and
-openedx-events ``COHORT_MEMBERSHIP_CHANGED`` (reference §10; the fake sends both as the platform
+openedx-events ``COHORT_MEMBERSHIP_CHANGED`` (the fake sends both as the platform
 does). Each learner's aggregation costs one ``get_course_blocks`` call: the tests count them.
 """
 from __future__ import annotations

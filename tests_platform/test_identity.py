@@ -95,7 +95,7 @@ def test_retirement_forgets_the_learner_and_keeps_the_statistics_right(learners,
     course = BlockTotal.objects.get(course_key=COURSE, aggregation_name="course")
     assert (course.learners, course.earned, course.possible) == (1, 1.0, 2.0)  # bob's row alone
     stats = api.get_course_stats(COURSE)
-    assert stats.learners == 1 and stats.mean_completion.earned == 1.0  # bob alone
+    assert stats.learner_count == 1 and stats.mean_completion.earned == 1.0  # bob alone
     call_command("run_aggregator_service")
     assert not Aggregator.objects.filter(user_id=ann.pk).exists()  # nothing comes back
 

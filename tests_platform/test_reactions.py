@@ -66,7 +66,7 @@ def test_publishing_recomputes_every_enrollment(published, django_capture_on_com
 @pytest.mark.parametrize("revision", [None, "rev-opt-all"])
 def test_a_deleted_block_recomputes_the_course(published, django_capture_on_commit_callbacks, revision):
     """
-    Studio deletes a block: split sends item_deleted with the branch-qualified key (reference §10).
+    Studio deletes a block: split sends item_deleted with the branch-qualified key.
 
     The recompute is of the plain course, read from the published branch: a draft-only delete
     (``revision=None``) changes nothing the learners see yet; a delete on both branches does.

@@ -88,7 +88,7 @@ def test_a_personal_start_date_that_passed_queues_only_its_learner(published):
     What the recompute finds is what the real course blocks API shows: ``StartDateTransformer``
     filters on the collected, course-wide start before edx-when's ``DateOverrideTransformer``
     (a non-filter, last in the list) applies the personal date, so ann's tree, and her
-    ``possible``, do not depend on her personal start (edx-platform.md §1, §11).
+    ``possible``, do not depend on her personal start.
     """
     import edx_when.api
 

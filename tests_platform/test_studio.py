@@ -4,7 +4,7 @@ Studio never aggregates in-process (issue 16 point 1; ADR 0010).
 Studio (the CMS) runs the app too: it enrolls a course's creator on create and rerun
 (``initialize_permissions`` → ``CourseEnrollment.enroll``) and its modulestore reads the draft
 branch (``MODULESTORE_BRANCH = 'draft-preferred'``). A structure collected there is stored where
-the LMS reads it (on the named releases, reference §9). So Studio's receivers only queue tasks,
+the LMS reads it (on the named releases). So Studio's receivers only queue tasks,
 routed to an LMS queue, and the LMS worker computes from the published branch.
 """
 from __future__ import annotations

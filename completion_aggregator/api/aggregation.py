@@ -34,8 +34,8 @@ class AggregationResult:
     """What one chunk did."""
 
     course_key: str
-    learners: int = 0
-    path_learners: int = 0  # of ``learners``, those updated along their changed paths only (ADR 0018)
+    learner_count: int = 0
+    path_learner_count: int = 0  # of ``learner_count``, those updated along their changed paths only (ADR 0018)
     stale_rows: int = 0
     rows_written: int = 0
     rows_deleted: int = 0
@@ -119,8 +119,8 @@ def _store(course_key: CourseKey, candidates: list[int], result: AggregationResu
     apply_changes(course_key, changes, snapshot.created_of, shard)  # lock order, steps 2-4
     result.stale_rows = len(snapshot.stale_ids)
     result.unknown_users = list(snapshot.unknown_users)
-    result.learners = changes.learners
-    result.path_learners = changes.path_learners
+    result.learner_count = changes.learner_count
+    result.path_learner_count = changes.path_learner_count
     result.changed = list(changes.written)
     result.rows_written = len(changes.upserts)
     result.rows_deleted = len(changes.deletes)

@@ -5,7 +5,7 @@ from collections.abc import Hashable
 
 from ..bounded_cache import BoundedCache
 from ..completion_modes import MODE_SETTINGS, mode_lookup
-from ..conf import block_types, get_setting, read_setting
+from ..conf import aggregation_names, get_setting, read_setting
 from ..data import CourseStructureData
 from ..engine import CourseGraph, compile_graph
 
@@ -51,7 +51,7 @@ def graph_for(structure: CourseStructureData) -> CourseGraph:
         CourseGraphError: the structure has a cycle or its root is missing.
         ImproperlyConfigured: a completion mode override names no mode.
     """
-    names = block_types()
+    names = aggregation_names()
     key = (
         structure.course_key,
         structure.version,

@@ -51,16 +51,18 @@ def counted_members(course_key: CourseKey, user_ids: Iterable[int], lock: bool) 
     return found
 
 
-def kept_block_sums(course_key: CourseKey, names: Iterable[str] | None = None) -> dict[tuple[str, str], BlockSums]:
+def kept_block_sums(
+    course_key: CourseKey, aggregation_names: Iterable[str] | None = None
+) -> dict[tuple[str, str], BlockSums]:
     """
     ``{(aggregation name, block key): sums}`` of the kept totals, summed over their shards (one query).
 
-    ``names``: only these aggregation names (None: all). Blocks whose rows were all taken out
-    are listed with zero sums.
+    ``aggregation_names``: only these aggregation names (None: all). Blocks whose rows were all
+    taken out are listed with zero sums.
     """
     query = BlockTotal.objects.filter(course_key=course_key)
-    if names is not None:
-        query = query.filter(aggregation_name__in=sorted(set(names)))
+    if aggregation_names is not None:
+        query = query.filter(aggregation_name__in=sorted(set(aggregation_names)))
     return {
         (str(values["aggregation_name"]), str(values["raw_key"])): as_block_sums(
             str(values["aggregation_name"]), values
@@ -73,10 +75,10 @@ def kept_block_sums(course_key: CourseKey, names: Iterable[str] | None = None) -
 
 
 def kept_sums(
-    course_key: CourseKey, names: Iterable[str], excluded: Iterable[int] = (), candidates: bool = True
+    course_key: CourseKey, aggregation_names: Iterable[str], excluded: Iterable[int] = (), candidates: bool = True
 ) -> CourseSums | None:
     """
-    The built totals of ``names``' blocks, without the learners ``excluded``; None while unbuilt.
+    The built totals of ``aggregation_names``' blocks, without the learners ``excluded``; None while unbuilt.
 
     In one snapshot: the course row, the block totals, the excluded learners who are counted
     (when some are excluded) and, with ``candidates``, the first remaining counted learner in
@@ -85,14 +87,15 @@ def kept_sums(
     on the enrollment.
     """
     with transaction.atomic(savepoint=False):
-        learners = (
+        learner_count = (
             CourseTotal.objects.filter(course_key=course_key, built__isnull=False)
             .values_list("learners", flat=True)
             .first()
         )
-        if learners is None:
+        if learner_count is None:
             return None
-        blocks = {key: block for (_name, key), block in kept_block_sums(course_key, names).items() if block.rows}
+        kept = kept_block_sums(course_key, aggregation_names)
+        blocks = {key: block for (_name, key), block in kept.items() if block.rows}
         left_out = sorted(counted_members(course_key, excluded, lock=False)) if excluded else []
         if left_out and blocks:
             for key, values in block_sums(course_key, blocks, left_out, **ALL_SUMS).items():
@@ -104,7 +107,7 @@ def kept_sums(
                 counted = counted.exclude(user_id__in=left_out)
             first = tuple(get_user_model().objects.filter(id=Subquery(counted[:1])).order_by("id")[:1])
     return CourseSums(
-        learners - len(left_out),
+        learner_count - len(left_out),
         {key: block for key, block in blocks.items() if block.rows},
         first,
     )

@@ -59,7 +59,7 @@ def forget_learner(user_id: int, usernames: Iterable[str], resync: bool = True) 
     not count. A user deletion passes ``resync=False`` (the enrollments go with the user).
 
     Source: edx-platform's retirement signals ``USER_RETIRE_LMS_MISC`` / ``USER_RETIRE_LMS_CRITICAL``
-    (``openedx.core.djangoapps.user_api.accounts.signals``; reference §10).
+    (``openedx.core.djangoapps.user_api.accounts.signals``).
 
     Raises:
         django.db.DatabaseError: on database failure (nothing is deleted).

@@ -179,14 +179,14 @@ def get_gone_course_progress(
     course_key = as_course_key(course_key)
     course_rows = Aggregator.objects.filter(course_key=course_key)
     mine = [value for _user, value in read_rows(course_rows.filter(user_id=user.pk))]
-    course_entry = next((value for value in mine if value.block_type == "course"), None)
+    course_entry = next((value for value in mine if value.aggregation_name == "course"), None)
     if course_entry is None:
         largest = next(read_rows(course_rows.filter(aggregation_name="course").order_by("-possible")[:1]), None)
         if largest is None:
             raise CourseNotFound(f"no course {course_key} and no stored rows of it")
         possible = float(largest[1].possible)
         course_entry = AggregateData(largest[1].block_key, "course", 0.0, possible, 0.0 if possible else 1.0)
-    blocks = sorted((value for value in mine if value.block_type != "course"), key=lambda value: value.block_key)
+    blocks = sorted((value for value in mine if value.aggregation_name != "course"), key=lambda value: value.block_key)
     if root_block is not None:
         blocks = [value for value in mine if value.block_key == str(root_block)]
         if not blocks:

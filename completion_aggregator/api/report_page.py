@@ -108,7 +108,7 @@ class CourseReport:
     """Everything the report page shows: the statistics, the histogram, the outline and one page of learners."""
 
     course_key: str
-    learners: int
+    learner_count: int
     mean_percent: float
     histogram: tuple[HistogramBin, ...]
     chapters: tuple[BlockRow, ...]
@@ -124,7 +124,7 @@ class CourseReport:
 
 
 def _learner_row(progress: CourseProgressData, chapter_keys: tuple[str, ...]) -> LearnerRow:
-    chapters = {block.block_key: block.percent for block in progress.blocks if block.block_type == CHAPTER}
+    chapters = {block.block_key: block.percent for block in progress.blocks if block.aggregation_name == CHAPTER}
     return LearnerRow(progress.username, progress.course.percent, tuple(chapters.get(key) for key in chapter_keys))
 
 
@@ -165,10 +165,10 @@ def chapter_rows(stats: CourseStatsData, course_key: CourseKey, viewer: Abstract
             display_name=names.get(block.block_key, ""),
         )
 
-    sequentials = stats.by_type(SEQUENTIAL)
+    sequentials = stats.by_aggregation_name(SEQUENTIAL)
     return tuple(
         row(chapter, tuple(row(seq) for seq in sequentials if parent.get(seq.block_key) == chapter.block_key))
-        for chapter in stats.by_type(CHAPTER)
+        for chapter in stats.by_aggregation_name(CHAPTER)
     )
 
 
@@ -185,7 +185,7 @@ def build_course_report(
         CourseNotFound: the host has no such course.
     """
     query = (query or "").strip()
-    stats = reports.get_course_stats(course_key, block_types=[CHAPTER, SEQUENTIAL], viewer=viewer)
+    stats = reports.get_course_stats(course_key, aggregation_names=[CHAPTER, SEQUENTIAL], viewer=viewer)
     histogram = histogram_bins(reports.get_completion_histogram(course_key, bins=10))
     chapters = chapter_rows(stats, course_key, viewer)
     chapter_keys = tuple(chapter.block_key for chapter in chapters)
@@ -194,7 +194,7 @@ def build_course_report(
     progress = reports.get_stored_progress_many(course_key, list(page.object_list), [CHAPTER])
     return CourseReport(
         course_key=str(course_key),
-        learners=stats.learners,
+        learner_count=stats.learner_count,
         mean_percent=stats.mean_completion.percent,
         histogram=histogram,
         chapters=chapters,

@@ -57,16 +57,16 @@ def as_block_sums(name: str, values: Mapping[str, Any]) -> BlockSums:
     )
 
 
-def stored_block_types_query(course_key: CourseKey, names: Iterable[str]) -> QuerySet[Any]:
+def stored_aggregation_names_query(course_key: CourseKey, aggregation_names: Iterable[str]) -> QuerySet[Any]:
     """
-    The query of :func:`stored_block_types` (unevaluated: tests read its plan with ``explain()``).
+    The query of :func:`stored_aggregation_names` (unevaluated: tests read its plan with ``explain()``).
 
     ``DISTINCT`` over the bare columns (course_key, aggregation_name, block_key), a prefix of
     ``aggr_name_course_block_per_idx``, lets MariaDB/MySQL jump from block to block through the
     index (``Using index for group-by``) instead of reading an entry per learner.
     """
     return (
-        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
+        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(aggregation_names)))
         .annotate(raw_course=stored_string("course_key"), raw_key=stored_string("block_key"))
         .values_list("raw_course", "aggregation_name", "raw_key")
         .distinct()
@@ -74,15 +74,15 @@ def stored_block_types_query(course_key: CourseKey, names: Iterable[str]) -> Que
     )
 
 
-def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str, str]:
+def stored_aggregation_names(course_key: CourseKey, aggregation_names: Iterable[str]) -> dict[str, str]:
     """
-    ``{block key: aggregation name}`` of the blocks with stored rows of ``names`` in the course.
+    ``{block key: aggregation name}`` of the blocks with stored rows of ``aggregation_names`` in the course.
 
     One query, answered from an index. Stored keys that no longer parse are left out with a
     warning (they cannot be filtered on).
     """
     found: dict[str, str] = {}
-    for _course, name, key in stored_block_types_query(course_key, names):
+    for _course, name, key in stored_aggregation_names_query(course_key, aggregation_names):
         try:
             parse_usage_key(key)
         except InvalidKeyError:
@@ -95,25 +95,25 @@ def stored_block_types(course_key: CourseKey, names: Iterable[str]) -> dict[str,
 def scanned_sums(
     course_key: CourseKey,
     learners: QuerySet[Any],
-    names: Iterable[str],
+    aggregation_names: Iterable[str],
     *,
     percent_only: bool = False,
     candidates: bool = True,
 ) -> CourseSums:
     """
-    The sums of the ``names``' blocks over the users of ``learners``, read from their rows.
+    The sums of the ``aggregation_names``' blocks over the users of ``learners``, read from their rows.
 
     ``learners``: a queryset of users (the counted learners). ``percent_only``: read only what
     an index answers (:data:`PERCENT_SUMS`; ``earned`` and ``possible`` stay 0). ``candidates``:
     also read the first learner in id order (:func:`~completion_aggregator.api.sums.representative`).
     Five queries at most, whatever the enrollment: the learners' ids, the candidate, the
-    stored block keys (:func:`stored_block_types`), and :func:`counted_sums`' two or three.
+    stored block keys (:func:`stored_aggregation_names`), and :func:`counted_sums`' two or three.
     """
     ids = list(learners.order_by("id").values_list("id", flat=True))
     if not ids:
         return CourseSums(0)
     first = tuple(learners.filter(id=ids[0])[:1]) if candidates else ()
-    stored = stored_block_types(course_key, names)
+    stored = stored_aggregation_names(course_key, aggregation_names)
     found = counted_sums(course_key, stored, ids, set(stored.values()), **(PERCENT_SUMS if percent_only else ALL_SUMS))
     blocks = {key: as_block_sums(stored[key], values) for key, values in found.items()}
     return CourseSums(len(ids), {key: block for key, block in blocks.items() if block.rows}, first)
@@ -146,13 +146,13 @@ def block_sums_query(
     course_key: CourseKey,
     block_keys: Sequence[str],
     user_ids: Sequence[int] | None,
-    names: Iterable[str] = (),
+    aggregation_names: Iterable[str] = (),
     **aggregates: Any,
 ) -> QuerySet[Any]:
     """
     The query grouping the rows of ``block_keys`` by block (unevaluated: tests read its plan).
 
-    ``names``: the blocks' aggregation names. They are redundant with the keys, but with them
+    ``aggregation_names``: the blocks' aggregation names. They are redundant with the keys, but with them
     a sum of ``percent`` alone is answered from ``aggr_name_course_block_per_idx``.
 
     ``user_ids``: only these learners' rows (None: every row). The learners are a list of
@@ -161,8 +161,8 @@ def block_sums_query(
     learners against 0.1 s for the list, measured).
     """
     rows = Aggregator.objects.filter(course_key=course_key, block_key__in=block_keys)
-    if names:
-        rows = rows.filter(aggregation_name__in=sorted(set(names)))
+    if aggregation_names:
+        rows = rows.filter(aggregation_name__in=sorted(set(aggregation_names)))
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
     return rows.annotate(raw_key=stored_string("block_key")).values("raw_key").annotate(**aggregates).order_by()
@@ -183,7 +183,7 @@ def block_sums(
     course_key: CourseKey,
     block_keys: Iterable[str],
     user_ids: Sequence[int],
-    names: Iterable[str] = (),
+    aggregation_names: Iterable[str] = (),
     **aggregates: Any,
 ) -> dict[str, dict[str, Any]]:
     """
@@ -192,13 +192,13 @@ def block_sums(
     ``aggregates`` must add up across batches of learners (``Sum``, ``Count``): one query,
     or one per batch where the database caps a statement's parameters (SQLite: about 32,000).
     The unique key (course_key, block_key, user, aggregation_name) finds the rows; sums of
-    ``percent`` alone, with ``names``, are answered from ``aggr_name_course_block_per_idx``
+    ``percent`` alone, with ``aggregation_names``, are answered from ``aggr_name_course_block_per_idx``
     without reading the rows (no index covers ``earned`` and ``possible``: ADR 0009).
     """
     keys = sorted(set(block_keys))
     if not keys or not user_ids:
         return {}
-    return _add_batches({}, course_key, keys, user_ids, 1, names, aggregates)
+    return _add_batches({}, course_key, keys, user_ids, 1, aggregation_names, aggregates)
 
 
 def _add_batches(
@@ -207,13 +207,13 @@ def _add_batches(
     keys: Sequence[str],
     user_ids: Sequence[int],
     sign: int,
-    names: Iterable[str],
+    aggregation_names: Iterable[str],
     aggregates: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """Add (or, ``sign`` -1, subtract) the sums of ``user_ids``' rows, a statement per batch of ids."""
     batch = _ids_per_statement(len(keys))
     for start in range(0, len(user_ids), batch):
-        query = block_sums_query(course_key, keys, user_ids[start : start + batch], names, **aggregates)
+        query = block_sums_query(course_key, keys, user_ids[start : start + batch], aggregation_names, **aggregates)
         _combine(found, query, sign)
     return found
 
@@ -222,7 +222,7 @@ def counted_sums(
     course_key: CourseKey,
     block_keys: Iterable[str],
     user_ids: Sequence[int],
-    names: Iterable[str] = (),
+    aggregation_names: Iterable[str] = (),
     **aggregates: Any,
 ) -> dict[str, dict[str, Any]]:
     """
@@ -245,9 +245,9 @@ def counted_sums(
     )
     counted = set(user_ids)
     if 2 * len(counted & with_rows) < len(with_rows):
-        return block_sums(course_key, keys, sorted(counted & with_rows), names, **aggregates)
-    totals = _combine({}, block_sums_query(course_key, keys, None, names, **aggregates))
-    return _add_batches(totals, course_key, keys, sorted(with_rows - counted), -1, names, aggregates)
+        return block_sums(course_key, keys, sorted(counted & with_rows), aggregation_names, **aggregates)
+    totals = _combine({}, block_sums_query(course_key, keys, None, aggregation_names, **aggregates))
+    return _add_batches(totals, course_key, keys, sorted(with_rows - counted), -1, aggregation_names, aggregates)
 
 
 def _ids_per_statement(other_parameters: int) -> int:

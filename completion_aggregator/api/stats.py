@@ -47,7 +47,7 @@ from ..keys import parse_course_key
 from ..models import Aggregator
 from .graphs import graph_for
 from .kept_sums import kept_sums
-from .row_sums import counted_sums, scanned_sums, stored_block_types
+from .row_sums import counted_sums, scanned_sums, stored_aggregation_names
 from .rows import stored_string
 from .sums import (
     COURSE,
@@ -82,11 +82,11 @@ __all__ = [
 MEAN_CACHE_KEY = "completion-api-v0.mean-completion.{course_key}"
 
 
-def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[str, dict[str, float]]:
+def gone_course_possible(course_key: CourseKey, aggregation_names: Iterable[str]) -> dict[str, dict[str, float]]:
     """
     ``{aggregation name: {block key: largest stored possible}}`` of a course without a structure.
 
-    The blocks of ``names`` that have stored rows; a name without any is left out.
+    The blocks of ``aggregation_names`` that have stored rows; a name without any is left out.
 
     A deleted course keeps its Aggregator rows and still answers from them (issue 17, point 5;
     ADR 0013). Without a structure a block's size is its last known one: the largest
@@ -99,7 +99,7 @@ def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[st
     """
     found: dict[str, dict[str, float]] = {}
     for name, key, largest in (
-        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(names)))
+        Aggregator.objects.filter(course_key=course_key, aggregation_name__in=sorted(set(aggregation_names)))
         .annotate(raw_key=stored_string("block_key"))
         .values("aggregation_name", "raw_key")
         .annotate(largest=Max("possible"))
@@ -113,10 +113,13 @@ def gone_course_possible(course_key: CourseKey, names: Iterable[str]) -> dict[st
 
 
 def counted_course_sums(
-    course_key: CourseKey, names: Iterable[str], exclude_roles: Iterable[str] = (), cohort_id: int | None = None
+    course_key: CourseKey,
+    aggregation_names: Iterable[str],
+    exclude_roles: Iterable[str] = (),
+    cohort_id: int | None = None,
 ) -> CourseSums:
     """
-    The sums of ``names``' blocks over the course's counted learners: the one way the statistics read sums.
+    The sums of ``aggregation_names``' blocks over the course's counted learners: the one way the statistics read sums.
 
     The counted learners are the active enrollments, without the holders of
     ``exclude_roles``, and with ``cohort_id`` only that cohort's members. From the running
@@ -127,7 +130,7 @@ def counted_course_sums(
     adapter = get_adapter()
     roles = [role for role in exclude_roles if role]
     excluded = adapter.role_holder_ids(course_key, roles) if roles else set()
-    kept = kept_sums(course_key, names, excluded) if cohort_id is None else None
+    kept = kept_sums(course_key, aggregation_names, excluded) if cohort_id is None else None
     if kept is not None:
         return kept
     learners = adapter.enrolled_users(course_key)
@@ -135,11 +138,11 @@ def counted_course_sums(
         learners = learners.exclude(id__in=sorted(excluded))
     if cohort_id is not None:
         learners = learners.filter(id__in=sorted(adapter.cohort_member_ids(course_key, cohort_id)))
-    return scanned_sums(course_key, learners, names)
+    return scanned_sums(course_key, learners, aggregation_names)
 
 
 def _course_shape(
-    course_key: CourseKey, viewer: AbstractBaseUser | None, names: Iterable[str]
+    course_key: CourseKey, viewer: AbstractBaseUser | None, aggregation_names: Iterable[str]
 ) -> tuple[CourseGraph | None, dict[str, dict[str, float]]]:
     """
     The course graph in ``viewer``'s view, or (a deleted course) its blocks' largest stored possible.
@@ -154,9 +157,9 @@ def _course_shape(
         try:
             return graph_for(adapter.get_course_structure(course_key, viewer)), {}
         except CourseNotFound:
-            return None, gone_course_possible(course_key, names)
+            return None, gone_course_possible(course_key, aggregation_names)
     if not adapter.course_exists(course_key):
-        return None, gone_course_possible(course_key, names)
+        return None, gone_course_possible(course_key, aggregation_names)
     return None, {}
 
 
@@ -164,7 +167,7 @@ def get_course_stats(
     course_key: CourseKey,
     exclude_roles: Iterable[str] = (),
     cohort_id: int | None = None,
-    block_types: Iterable[str] = (),
+    aggregation_names: Iterable[str] = (),
     viewer: AbstractBaseUser | None = None,
 ) -> CourseStatsData:
     """
@@ -175,8 +178,8 @@ def get_course_stats(
     learners (learners without rows count as 0); ``possible`` is the learners' mean possible,
     taking the representative learner's course possible for those without rows
     (:func:`~completion_aggregator.api.sums.representative`, ``viewer`` when no learner
-    counts); ``percent`` is their ratio. ``block_types`` adds the same per block of those
-    types, with the number of learners who completed it.
+    counts); ``percent`` is their ratio. ``aggregation_names`` adds the same per block of those
+    aggregation names, with the number of learners who completed it.
 
     A course the host no longer has (deleted: no structure) answers from its stored rows, as
     the course detail does (issue 17, point 5; ADR 0013): learners without a row count with
@@ -187,9 +190,9 @@ def get_course_stats(
     Raises:
         CourseNotFound: the host has no such course and no row of it is stored.
     """
-    types = {name for name in block_types if name != COURSE}
-    sums = counted_course_sums(course_key, types | {COURSE}, exclude_roles, cohort_id)
-    graph, gone = _course_shape(course_key, representative(sums.candidates, viewer), types | {COURSE})
+    wanted = {name for name in aggregation_names if name != COURSE}
+    sums = counted_course_sums(course_key, wanted | {COURSE}, exclude_roles, cohort_id)
+    graph, gone = _course_shape(course_key, representative(sums.candidates, viewer), wanted | {COURSE})
     sizes = block_sizes(graph, gone)
     if graph is not None:
         course_possible = sizes.get(graph.root, 0.0)
@@ -198,9 +201,9 @@ def get_course_stats(
     known = {key: name for name, blocks in gone.items() for key in blocks}
     return CourseStatsData(
         course_key=str(course_key),
-        learners=sums.learners,
-        mean_completion=mean_completion(sums.learners, total(sums.named(COURSE)), course_possible),
-        blocks=block_stats(sums, listed_blocks(graph, known, sums, types), sizes) if types else (),
+        learner_count=sums.learner_count,
+        mean_completion=mean_completion(sums.learner_count, total(sums.named(COURSE)), course_possible),
+        blocks=block_stats(sums, listed_blocks(graph, known, sums, wanted), sizes) if wanted else (),
     )
 
 
@@ -253,5 +256,5 @@ def get_completion_histogram(course_key: CourseKey, bins: int = 10) -> tuple[int
         low = Q(percent__gte=floors[index - 1]) if index else Q()
         high = Q(percent__lt=floors[index]) if index < bins - 1 else Q()
         buckets[f"bin{index}"] = Count("percent", filter=low & high) if bins > 1 else Count("percent")
-    sums = counted_sums(course_key, stored_block_types(course_key, [COURSE]), ids, [COURSE], **buckets)
+    sums = counted_sums(course_key, stored_aggregation_names(course_key, [COURSE]), ids, [COURSE], **buckets)
     return histogram(len(ids), [sum(int(row[f"bin{index}"] or 0) for row in sums.values()) for index in range(bins)])

@@ -58,7 +58,7 @@ def enrolled_learners(course_key: CourseKey, user_ids: Iterable[int] | None = No
 def get_stored_progress_many(
     course_key: CourseKey,
     users: Sequence[AbstractBaseUser],
-    block_types: Iterable[str] = (),
+    aggregation_names: Iterable[str] = (),
     root_block: UsageKey | None = None,
     *,
     timestamps: bool = True,
@@ -71,7 +71,7 @@ def get_stored_progress_many(
     Reads the users' Aggregator rows in one query (no recomputation, pending work or not).
     A user without a course row gets ``earned`` 0.0 and the course's real ``possible`` from the
     representative learner's course graph, loaded once per call. ``blocks`` of each entry hold
-    the aggregators of ``block_types`` (in course order); with ``root_block`` only those at or
+    the aggregators of ``aggregation_names`` (in course order); with ``root_block`` only those at or
     below it (the root block included), while the course entry stays the course's. A course
     the host no longer has answers from its stored rows (blocks by key; learners without a
     row get the largest stored ``possible``). ``timestamps=False`` leaves ``last_modified``
@@ -90,10 +90,10 @@ def get_stored_progress_many(
     users = list(users)
     if not users:
         return []
-    types = set(block_types)
-    rows, course_rows = _stored_rows(course_key, users, types, root_block, timestamps, optional)
+    wanted = set(aggregation_names)
+    rows, course_rows = _stored_rows(course_key, users, wanted, root_block, timestamps, optional)
     missing = [user for user in users if user.pk not in course_rows]
-    listing = _listing(course_key, rows, types, root_block, missing or users, bool(missing))
+    listing = _listing(course_key, rows, wanted, root_block, missing or users, bool(missing))
     results = [
         CourseProgressData(
             course_key=str(course_key),
@@ -113,13 +113,17 @@ def get_stored_progress_many(
 def _stored_rows(
     course_key: CourseKey,
     users: Sequence[AbstractBaseUser],
-    types: set[str],
+    aggregation_names: set[str],
     root_block: UsageKey | None,
     timestamps: bool,
     optional: bool,
 ) -> tuple[StoredRows, dict[int, AggregateData]]:
-    """The users' stored rows of ``types``, the course and ``root_block``'s type; and each one's first course row."""
-    wanted = types | {COURSE}
+    """
+    The users' stored rows of ``aggregation_names``, the course and ``root_block``'s type.
+
+    Also each user's first course row.
+    """
+    wanted = aggregation_names | {COURSE}
     if root_block is not None:
         wanted.add(root_block.block_type)
     rows: StoredRows = {user.pk: {} for user in users}
@@ -135,7 +139,7 @@ def _stored_rows(
     ):
         value = AggregateData(*row[1:])
         rows[row[0]][value.block_key] = value
-        if value.block_type == COURSE:
+        if value.aggregation_name == COURSE:
             course_rows.setdefault(row[0], value)
     return rows, course_rows
 
@@ -150,7 +154,7 @@ class _Listing:
     ``root_block`` (None: no root block); ``never``: the course root, never listed.
     """
 
-    types: frozenset[str]
+    aggregation_names: frozenset[str]
     course_entry: AggregateData
     order: dict[str, int] = field(default_factory=dict)
     listable: tuple[str, ...] = ()
@@ -161,10 +165,14 @@ class _Listing:
 
     def listed(self, mine: dict[str, AggregateData]) -> tuple[AggregateData, ...]:
         """One learner's listed values: the graph's in course order, then stored keys the graph lacks, by key."""
-        if not self.types:
+        if not self.aggregation_names:
             return ()
-        types = self.types
-        chosen = [value for value in map(mine.get, self.listable) if value is not None and value.block_type in types]
+        aggregation_names = self.aggregation_names
+        chosen = [
+            value
+            for value in map(mine.get, self.listable)
+            if value is not None and value.aggregation_name in aggregation_names
+        ]
         if self.keep is None or not self.has_graph:
             chosen.extend(
                 sorted(
@@ -173,8 +181,8 @@ class _Listing:
                         for key, value in mine.items()
                         if key not in self.order
                         and key != self.never
-                        and value.block_type in self.types
-                        and value.block_type != COURSE
+                        and value.aggregation_name in self.aggregation_names
+                        and value.aggregation_name != COURSE
                         and (self.keep is None or key in self.keep)
                     ),
                     key=lambda value: value.block_key,
@@ -191,7 +199,7 @@ class _Listing:
 def _listing(
     course_key: CourseKey,
     rows: StoredRows,
-    types: set[str],
+    aggregation_names: set[str],
     root_block: UsageKey | None,
     candidates: Sequence[AbstractBaseUser],
     missing: bool,
@@ -204,8 +212,8 @@ def _listing(
         CourseNotFound: a deleted course whose first learner without rows finds no stored row.
     """
     root_key = str(root_block) if root_block is not None else None
-    if not (types or root_block is not None or missing):
-        return _Listing(frozenset(types), AggregateData("", COURSE, 0.0, 0.0, 1.0))
+    if not (aggregation_names or root_block is not None or missing):
+        return _Listing(frozenset(aggregation_names), AggregateData("", COURSE, 0.0, 0.0, 1.0))
     try:
         chosen = representative(candidates)
         assert chosen is not None  # a page is never empty here
@@ -217,11 +225,13 @@ def _listing(
             raise BlockNotInCourse(f"{root_block} is not in course {course_key}") from None
         course_entry = gone or AggregateData("", COURSE, 0.0, 0.0, 1.0)
         keep = frozenset((root_key,)) if root_key is not None else None
-        return _Listing(frozenset(types), course_entry, keep=keep)
-    return _graph_listing(course_key, graph, types, root_block)
+        return _Listing(frozenset(aggregation_names), course_entry, keep=keep)
+    return _graph_listing(course_key, graph, aggregation_names, root_block)
 
 
-def _graph_listing(course_key: CourseKey, graph: CourseGraph, types: set[str], root_block: UsageKey | None) -> _Listing:
+def _graph_listing(
+    course_key: CourseKey, graph: CourseGraph, aggregation_names: set[str], root_block: UsageKey | None
+) -> _Listing:
     """The listing of a course with a graph: course order, the subtree of ``root_block``, the zero values."""
     keep: frozenset[str] | None = None
     if root_block is not None:
@@ -236,7 +246,7 @@ def _graph_listing(course_key: CourseKey, graph: CourseGraph, types: set[str], r
     # the course root is never listed.
     listable = tuple(key for key in graph.aggregator_keys if key != graph.root and (keep is None or key in keep))
     course_entry = zeros.get(graph.root) or AggregateData(graph.root, COURSE, 0.0, 0.0, 1.0)
-    return _Listing(frozenset(types), course_entry, order, listable, keep, graph.root, True, zeros)
+    return _Listing(frozenset(aggregation_names), course_entry, order, listable, keep, graph.root, True, zeros)
 
 
 def _with_locked(

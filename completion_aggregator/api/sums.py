@@ -66,13 +66,13 @@ class CourseSums:
     """
     A course's sums over its counted learners, from either source.
 
-    ``learners``: how many learners count (those without a row too). ``blocks``: block key →
+    ``learner_count``: how many learners count (those without a row too). ``blocks``: block key →
     :class:`BlockSums` of the blocks some counted learner has a row of (``rows`` > 0).
     ``candidates``: the users offered to :func:`representative` (the source's first counted
     learner in id order; empty when none counts, or when the caller asked for none).
     """
 
-    learners: int
+    learner_count: int
     blocks: Mapping[str, BlockSums] = field(default_factory=dict)
     candidates: tuple[AbstractBaseUser, ...] = ()
 
@@ -95,7 +95,7 @@ class BlockStatsData:
     """The learners' mean completion of one aggregating block, and how many completed it."""
 
     block_key: str
-    block_type: str
+    aggregation_name: str
     mean_completion: CompletionStatsData
     completed_count: int
 
@@ -105,13 +105,13 @@ class CourseStatsData:
     """The learners' mean completion of a course, plus per-block statistics when asked."""
 
     course_key: str
-    learners: int
+    learner_count: int
     mean_completion: CompletionStatsData
     blocks: tuple[BlockStatsData, ...] = field(default=())
 
-    def by_type(self, block_type: str) -> tuple[BlockStatsData, ...]:
-        """The block statistics of one block type, in course order (block-key order for a deleted course)."""
-        return tuple(block for block in self.blocks if block.block_type == block_type)
+    def by_aggregation_name(self, aggregation_name: str) -> tuple[BlockStatsData, ...]:
+        """The block statistics of one aggregation name, in course order (block-key order for a deleted course)."""
+        return tuple(block for block in self.blocks if block.aggregation_name == aggregation_name)
 
 
 # The pure functions -------------------------------------------------------------------------
@@ -125,25 +125,25 @@ def total(blocks: Iterable[BlockSums], name: str = COURSE) -> BlockSums:
     return found
 
 
-def mean_completion(learners: int, block: BlockSums, default_possible: float) -> CompletionStatsData:
+def mean_completion(learner_count: int, block: BlockSums, default_possible: float) -> CompletionStatsData:
     """
-    The mean completion of a block over ``learners`` learners, from its sums.
+    The mean completion of a block over ``learner_count`` learners, from its sums.
 
-    Learners without a row (``learners - block.rows``) count with earned 0 and
+    Learners without a row (``learner_count - block.rows``) count with earned 0 and
     ``default_possible`` (the block's size in a representative learner's view). No learner:
     earned 0, ``default_possible`` and their ratio.
     """
-    if learners <= 0:
+    if learner_count <= 0:
         return CompletionStatsData(0.0, default_possible, ratio(0.0, default_possible))
-    missing = max(0, learners - block.rows)
-    mean_earned = block.earned / learners
-    mean_possible = (block.possible + missing * default_possible) / learners
+    missing = max(0, learner_count - block.rows)
+    mean_earned = block.earned / learner_count
+    mean_possible = (block.possible + missing * default_possible) / learner_count
     return CompletionStatsData(mean_earned, mean_possible, ratio(mean_earned, mean_possible))
 
 
 def mean_percent(sums: CourseSums) -> float:
     """The mean course ``percent`` (a ratio, 0..1) of the counted learners; those without a row count 0."""
-    return total(sums.named(COURSE)).percent / sums.learners if sums.learners > 0 else 0.0
+    return total(sums.named(COURSE)).percent / sums.learner_count if sums.learner_count > 0 else 0.0
 
 
 def block_sizes(graph: CourseGraph | None, gone: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -159,22 +159,22 @@ def block_sizes(graph: CourseGraph | None, gone: Mapping[str, Mapping[str, float
 
 
 def listed_blocks(
-    graph: CourseGraph | None, known: Mapping[str, str], sums: CourseSums, types: Iterable[str]
+    graph: CourseGraph | None, known: Mapping[str, str], sums: CourseSums, aggregation_names: Iterable[str]
 ) -> list[tuple[str, str]]:
     """
-    ``[(block key, block type)]`` of the per-block statistics, for the blocks of ``types``.
+    ``[(block key, aggregation name)]`` of the per-block statistics, for the blocks of ``aggregation_names``.
 
-    First the graph's aggregators of those types in course order; then, by block key, the
+    First the graph's aggregators of those aggregation names in course order; then, by block key, the
     blocks of ``known`` (``{block key: aggregation name}``, a deleted course's stored blocks)
     and those with counted rows that the graph lacks.
     """
-    wanted = set(types)
+    wanted = set(aggregation_names)
     listed: list[tuple[str, str]] = []
     if graph is not None:
         listed = [
-            (key, block_type)
-            for key, block_type in zip(graph.aggregator_keys, graph.aggregator_types, strict=True)
-            if block_type in wanted
+            (key, aggregation_name)
+            for key, aggregation_name in zip(graph.aggregator_keys, graph.aggregation_names, strict=True)
+            if aggregation_name in wanted
         ]
     seen = {key for key, _type in listed}
     others = {key: name for key, name in known.items() if name in wanted and key not in seen}
@@ -190,18 +190,19 @@ def block_stats(
     sums: CourseSums, listed: Iterable[tuple[str, str]], sizes: Mapping[str, float]
 ) -> tuple[BlockStatsData, ...]:
     """
-    The statistics of each listed block (``[(block key, block type)]``) from the course's sums.
+    The statistics of each listed block (``[(block key, aggregation name)]``) from the course's sums.
 
     A learner without a row of a block counts with the block's size in ``sizes``; a block the
     representative learner does not see counts them with its stored rows' mean ``possible``.
     """
     found = []
-    for key, block_type in listed:
-        block = sums.blocks.get(key) or BlockSums(block_type)
+    for key, aggregation_name in listed:
+        block = sums.blocks.get(key) or BlockSums(aggregation_name)
         default = sizes.get(key)
         if default is None:  # not in the representative's view: average the stored rows
             default = block.possible / block.rows if block.rows else 0.0
-        found.append(BlockStatsData(key, block_type, mean_completion(sums.learners, block, default), block.completed))
+        mean = mean_completion(sums.learner_count, block, default)
+        found.append(BlockStatsData(key, aggregation_name, mean, block.completed))
     return tuple(found)
 
 
@@ -222,14 +223,14 @@ def bin_of(percent: float, floors: Sequence[float]) -> int:
     return sum(1 for floor in floors if percent >= floor)
 
 
-def histogram(learners: int, binned: Sequence[int]) -> tuple[int, ...]:
+def histogram(learner_count: int, binned: Sequence[int]) -> tuple[int, ...]:
     """
     Learners per bin: the counted course rows per bin (``binned``), plus the learners without one in the first.
 
-    The counts add up to ``learners`` (unless rows outnumber them, which counted rows cannot).
+    The counts add up to ``learner_count`` (unless rows outnumber them, which counted rows cannot).
     """
     counts = list(binned)
-    counts[0] += max(0, learners - sum(counts))
+    counts[0] += max(0, learner_count - sum(counts))
     return tuple(counts)
 
 

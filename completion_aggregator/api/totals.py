@@ -73,9 +73,6 @@ from .row_sums import rows_by_block
 from .rows import read_rows
 from .sums import BlockSums
 
-# record_changes reads the counted learners as ``_members`` (its name before they moved to .kept_sums).
-_members = counted_members
-
 log = logging.getLogger(__name__)
 
 #: Ids per ``IN (…)`` list: under SQLite's variable limit, and short statements elsewhere.
@@ -135,7 +132,7 @@ def _rows_deltas(course_key: CourseKey, signs: dict[int, int]) -> Deltas:
     for start in range(0, len(ids), ID_BATCH):
         rows = Aggregator.objects.filter(course_key=course_key, user_id__in=ids[start : start + ID_BATCH])
         for user_id, value in read_rows(rows):
-            add_value(deltas, value.block_type, value.block_key, value, signs[user_id])
+            add_value(deltas, value.aggregation_name, value.block_key, value, signs[user_id])
     return deltas
 
 
@@ -171,16 +168,16 @@ def record_changes(
     if course is None or course.built is None:
         _build_after_commit(course_key)
         return
-    members = _members(course_key, {user_id for user_id, _new, _old in changes}, lock=True)
+    members = counted_members(course_key, {user_id for user_id, _new, _old in changes}, lock=True)
     deltas: Deltas = {}
     for user_id, new, old in changes:
         if user_id not in members:
             continue
         if old is not None:
-            add_value(deltas, old.block_type, old.block_key, old, -1)
+            add_value(deltas, old.aggregation_name, old.block_key, old, -1)
         if new is not None:
             # An update keeps the stored row's aggregation name: count the new value under it.
-            add_value(deltas, old.block_type if old is not None else new.block_type, new.block_key, new, 1)
+            add_value(deltas, old.aggregation_name if old is not None else new.aggregation_name, new.block_key, new, 1)
     if any(any(delta) for delta in deltas.values()):
         apply_deltas(course_key, deltas, claim_shard(course_key, shard))
 

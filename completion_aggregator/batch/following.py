@@ -43,7 +43,7 @@ class CycleReport:
     ``oldest_age``: seconds since the oldest unresolved stale row (any course) was written, as
     seen at the start of the cycle (None: the queue was empty). ``resolved``: stale rows
     dispatched by earlier cycles that were found resolved at the start of this one.
-    ``stale_rows``, ``learners``, ``tasks``: what this cycle read and enqueued (rows it had
+    ``stale_rows``, ``learner_count``, ``tasks``: what this cycle read and enqueued (rows it had
     dispatched within the settle window are not read again). ``released_courses``: courses
     queued by this cycle's release check (ADR 0012; 0 when the check was not due).
     ``failed``: the cycle stopped on a database error (logged; the next cycle retries).
@@ -54,7 +54,7 @@ class CycleReport:
     oldest_age: float | None
     resolved: int
     stale_rows: int
-    learners: int
+    learner_count: int
     tasks: int
     released_courses: int = 0
     failed: bool = False
@@ -68,7 +68,7 @@ class CycleReport:
         released = f"; released {self.released_courses} courses" if self.released_courses else ""
         return (
             f"cycle {self.cycle}: queue {age}; resolved {self.resolved}; "
-            f"read {self.stale_rows} stale rows, {self.learners} learners, {self.tasks} tasks{released}"
+            f"read {self.stale_rows} stale rows, {self.learner_count} learners, {self.tasks} tasks{released}"
         )
 
 
@@ -315,7 +315,7 @@ def _follow_cycle(
         oldest_age,
         resolved,
         summary.stale_rows,
-        summary.learners,
+        summary.learner_count,
         summary.tasks,
         released_courses=len(released.courses) + len(released.learner_courses),
     )

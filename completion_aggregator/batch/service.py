@@ -19,7 +19,7 @@ class ServiceSummary:
     """What a service run read and enqueued."""
 
     stale_rows: int = 0
-    learners: int = 0
+    learner_count: int = 0
     courses: int = 0
     tasks: int = 0
     task_ids: list[str] = field(default_factory=list)
@@ -99,7 +99,7 @@ def dispatch_rows(
         per_course.setdefault(key[0], []).append(username)
     for course_key, usernames in per_course.items():
         courses.add(course_key)
-        summary.learners += len(usernames)
+        summary.learner_count += len(usernames)
         task_ids = dispatch.enqueue_learners(course_key, usernames, routing_key)
         summary.tasks += len(task_ids)
         summary.task_ids += task_ids

@@ -19,7 +19,7 @@ chapters (v1, no option)::
         a5 = {name: [] for name in names5}
         h6 = str(item.course_key)
         for e7 in item.blocks:
-            l8 = a5.get(e7.block_type)
+            l8 = a5.get(e7.aggregation_name)
             if l8 is not None:
                 ... the block entry of e7, its numbers checked the same way ...
                 l8.append({'course_key': h6, 'block_key': str(e7.block_key), 'completion': {...}})
@@ -240,11 +240,11 @@ def _compiled(entry: Entry, options: frozenset[str]) -> tuple[CodeType, dict[str
     return compile(text, f"<encoder of {entry.name}>", "exec"), binders
 
 
-def encoder(entry: Entry, options: frozenset[str], context: Context, aggregations: tuple[str, ...]) -> Encoder:
+def encoder(entry: Entry, options: frozenset[str], context: Context, aggregation_names: tuple[str, ...]) -> Encoder:
     """
     ``item -> dict``: ``entry`` of ``item`` with the fields whose ``when`` is in ``options``.
 
-    The keys are in the entry's order; the arrays per aggregation are ``aggregations``, in that order.
+    The keys are in the entry's order; the arrays per aggregation are ``aggregation_names``, in that order.
 
     Raises (the returned function):
         ValueError: a NaN or an infinity among the numbers.
@@ -252,7 +252,7 @@ def encoder(entry: Entry, options: frozenset[str], context: Context, aggregation
     code, binders = _compiled(entry, options)
     namespace: dict[str, Any] = {"__builtins__": {"str": str, "int": int, "float": float}}
     namespace.update(OMIT=OMIT, not_finite=not_finite, number=number)
-    namespace.update({name: bind(context, aggregations) for name, bind in binders.items()})
+    namespace.update({name: bind(context, aggregation_names) for name, bind in binders.items()})
     exec(code, namespace)  # noqa: S102 - our own source, generated from the field lists of spec.py
     function: Encoder = namespace["encode"]
     return function

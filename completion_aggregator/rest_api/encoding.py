@@ -20,7 +20,7 @@ import orjson
 
 from . import compiled
 from .spec import (
-    AGGREGATIONS,
+    AGGREGATION_NAMES,
     ALWAYS,
     COURSE_ENTRY,
     COURSE_STATS_RESPONSE,
@@ -41,7 +41,7 @@ class Shaping:
     """
     What one request puts in its entries.
 
-    * ``aggregations``: aggregation names (``chapter``, …) whose arrays to add, in request order;
+    * ``aggregation_names``: aggregation names (``chapter``, …) whose arrays to add, in request order;
     * ``include_optional``: add ``optional_completion`` to every course and block entry;
     * ``include_username``: add ``username`` to course entries;
     * ``means``: ``{course_key: mean}`` for the entries that carry a ``mean``;
@@ -51,7 +51,7 @@ class Shaping:
     for ``requested_fields=locked``).
     """
 
-    aggregations: tuple[str, ...] = ()
+    aggregation_names: tuple[str, ...] = ()
     include_optional: bool = False
     include_username: bool = False
     means: Mapping[str, float] = field(default_factory=dict)
@@ -66,7 +66,7 @@ class Shaping:
             USERNAME: self.include_username,
             MEAN: bool(self.means),
             RATIO: self.with_ratio,
-            AGGREGATIONS: bool(self.aggregations),
+            AGGREGATION_NAMES: bool(self.aggregation_names),
         }
         return frozenset(name for name, on in chosen.items() if on)
 
@@ -77,7 +77,7 @@ class Shaping:
 
     def encoder(self, entry: Entry) -> Encoder:
         """``item -> dict`` for ``entry``: the fields this request writes, in the entry's order."""
-        return compiled.encoder(entry, self.options(), self.context, self.aggregations)
+        return compiled.encoder(entry, self.options(), self.context, self.aggregation_names)
 
     def course_entries(self, progress: Iterable[Any]) -> list[dict[str, Any]]:
         """One course entry (``spec.COURSE_ENTRY``) per ``CourseProgressData``, in order."""

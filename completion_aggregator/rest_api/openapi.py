@@ -5,7 +5,7 @@ The views name their answers with :func:`schema_serializer` (``responses={200:
 schema_serializer(COURSE_ENTRY)}``): a serializer class that only stands for an entry and
 is never used to read or write. :class:`EntrySchema`, a drf-spectacular extension, writes
 its component when the schema is generated, so that the arrays per aggregation name follow
-``COMPLETION_AGGREGATOR_BLOCK_TYPES`` as it is then (:func:`.params.aggregation_names`).
+``COMPLETION_AGGREGATOR_BLOCK_TYPES`` as it is then (:func:`.params.requestable_aggregation_names`).
 
 Fields present in every answer (``when=ALWAYS``, and ``ratio`` in v0) are required; the
 others are read-only (not required, with ``COMPONENT_NO_READ_ONLY_REQUIRED``) and described by
@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-from .params import aggregation_names
+from .params import requestable_aggregation_names
 from .spec import ALWAYS, RATIO, Entry, Field, Kind
 
 #: A component's reference: ``{"$ref": "#/components/schemas/<name>"}``.
@@ -54,11 +54,11 @@ def _field_schema(spec: Field, reference: Reference, required: bool) -> dict[str
     return schema
 
 
-def component(entry: Entry, with_ratio: bool, aggregations: Iterable[str], reference: Reference) -> dict[str, Any]:
+def component(entry: Entry, with_ratio: bool, aggregation_names: Iterable[str], reference: Reference) -> dict[str, Any]:
     """
     The OpenAPI schema object of ``entry``, its properties in the entry's order.
 
-    A ``BY_AGGREGATION`` field gives one array per name of ``aggregations``; the fields present
+    A ``BY_AGGREGATION`` field gives one array per name of ``aggregation_names``; the fields present
     in every answer are required; nested entries are written by ``reference``.
     """
     properties: dict[str, Any] = {}
@@ -68,7 +68,7 @@ def component(entry: Entry, with_ratio: bool, aggregations: Iterable[str], refer
             continue
         always = spec.when in (ALWAYS, RATIO)
         if spec.kind is Kind.BY_AGGREGATION:
-            for name in aggregations:
+            for name in aggregation_names:
                 items = reference(spec.entry)  # type: ignore[arg-type]
                 properties[name] = {
                     "type": "array",
@@ -116,4 +116,4 @@ class EntrySchema(OpenApiSerializerExtension):
             ref: dict[str, Any] = resolved.ref
             return ref
 
-        return component(target.entry, target.with_ratio, aggregation_names(), reference)
+        return component(target.entry, target.with_ratio, requestable_aggregation_names(), reference)

@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException, NotFound
 
 from .. import keys
 from ..api.exceptions import BlockNotInCourse
-from ..conf import block_types
+from ..conf import aggregation_names
 
 MEAN = "mean"
 USERNAME = "username"
@@ -36,9 +36,9 @@ class BadRequest(APIException):
     default_code = "bad_request"
 
 
-def aggregation_names() -> list[str]:
-    """The aggregation names that ``requested_fields`` may list (the stored types but ``course``)."""
-    return sorted(name for name in block_types() if name != "course")
+def requestable_aggregation_names() -> list[str]:
+    """The aggregation names that ``requested_fields`` may list (the stored ones but ``course``)."""
+    return sorted(name for name in aggregation_names() if name != "course")
 
 
 def parse_course_key(raw: str) -> CourseKey:

@@ -42,7 +42,7 @@ MEAN = "mean"
 #: v0 completion objects.
 RATIO = "ratio"
 #: ``requested_fields=<aggregation name>``.
-AGGREGATIONS = "aggregations"
+AGGREGATION_NAMES = "aggregation_names"
 
 #: What a getter returns for a field this item leaves out (e.g. ``locked`` when not computed).
 OMIT: Any = object()
@@ -244,9 +244,9 @@ COURSE_ENTRY = Entry(
             "<aggregation name>",
             Kind.BY_AGGREGATION,
             Attribute("blocks"),
-            when=AGGREGATIONS,
+            when=AGGREGATION_NAMES,
             entry=BLOCK_ENTRY,
-            group_by="block_type",
+            group_by="aggregation_name",
         ),
     ),
 )
@@ -272,9 +272,9 @@ COURSE_STATS = Entry(
             "<aggregation name>",
             Kind.BY_AGGREGATION,
             Attribute("blocks"),
-            when=AGGREGATIONS,
+            when=AGGREGATION_NAMES,
             entry=BLOCK_STATS,
-            group_by="block_type",
+            group_by="aggregation_name",
         ),
     ),
 )

@@ -11,7 +11,7 @@ from typing import Any
 from ..event_names import DEFAULT_BLOCK_TYPES
 
 DEFAULTS: dict[str, Any] = {
-    # Aggregator block types that get stored Aggregator rows.
+    # The aggregation names: the block types that get stored Aggregator rows.
     "COMPLETION_AGGREGATOR_BLOCK_TYPES": set(DEFAULT_BLOCK_TYPES),
     # Block types whose row changes emit tracking events (None/empty: none).
     "COMPLETION_AGGREGATOR_TRACKING_EVENT_TYPES": set(DEFAULT_BLOCK_TYPES),

@@ -53,7 +53,7 @@ class DemoSummary:
     """What the demo loader created."""
 
     course_key: CourseKey
-    learners: list[str]
+    usernames: list[str]
     completions: int
     blocks: int
 
@@ -79,7 +79,9 @@ def build_demo_course(course_key: CourseKey, shape: tuple[int, int, int, int]) -
     return root, specs
 
 
-def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, int] = DEFAULT_SHAPE) -> DemoSummary:
+def load_demo(
+    learner_count: int = 10, seed: int = 2026, shape: tuple[int, int, int, int] = DEFAULT_SHAPE
+) -> DemoSummary:
     """
     Create (or refresh) the demo: course, staff ``staff``/``staff``, learners ``learnerN``/``learner``.
 
@@ -101,8 +103,8 @@ def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, 
         staff.save()
         publish_structure(course_key, root, specs, display_name="Aggregation demo", mobile_available=True)
         CourseAccessRole.objects.get_or_create(user=staff, course_key=course_key, org=course_key.org, role="instructor")
-    names, total = [], 0
-    for number in range(1, learners + 1):
+    usernames, total = [], 0
+    for number in range(1, learner_count + 1):
         name = f"learner{number}"
         user, created = users.get_or_create(username=name, defaults={"email": f"{name}@example.com"})
         if created:
@@ -114,6 +116,6 @@ def load_demo(learners: int = 10, seed: int = 2026, shape: tuple[int, int, int, 
         done = [(leaf, rng.choice((1.0, 1.0, 1.0, 0.5))) for leaf in leaves if rng.random() < share]
         if done:
             BlockCompletion.objects.submit_batch_completion(user, done)
-        names.append(name)
+        usernames.append(name)
         total += len(done)
-    return DemoSummary(course_key=course_key, learners=names, completions=total, blocks=len(specs))
+    return DemoSummary(course_key=course_key, usernames=usernames, completions=total, blocks=len(specs))

@@ -14,8 +14,8 @@ from django.conf import settings as django_settings
 
 from ..data import BlockData
 
-#: The partitions edx-platform creates at run time (never in an export's ``policy.json``;
-#: ``edx-platform.md`` §11): the enrollment track (``ENROLLMENT_TRACK_PARTITION_ID``) and
+#: The partitions edx-platform creates at run time (never in an export's ``policy.json``):
+#: the enrollment track (``ENROLLMENT_TRACK_PARTITION_ID``) and
 #: content type gating (``CONTENT_GATING_PARTITION_ID``).
 ENROLLMENT_TRACK_PARTITION_ID = 50
 CONTENT_GATING_PARTITION_ID = 51

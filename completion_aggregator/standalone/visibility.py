@@ -84,7 +84,7 @@ def allowed(full: StoredStructure, key: str, groups: Groups) -> bool:
             return False  # a restriction to an unknown partition: nobody (as edx-platform)
         if not partition.active or partition.scheme == "content_type_gate":
             # Content type gating never removes a block: the platform keeps it, locked, with
-            # an access-denied message (edx-platform.md §11), and a locked block counts.
+            # an access-denied message (``content_type_gating``'s transformer), and a locked block counts.
             continue
         if groups.get(partition_id) not in allowed_groups:
             return False

@@ -38,8 +38,8 @@ def aggregate_learners(course_key: str, usernames: Sequence[str], force: bool = 
         return {}
     result = api.aggregate_learners(key, list(usernames), force=force)
     return {
-        "learners": result.learners,
-        "path_learners": result.path_learners,
+        "learners": result.learner_count,
+        "path_learners": result.path_learner_count,
         "stale_rows": result.stale_rows,
         "rows_written": result.rows_written,
     }

@@ -91,7 +91,7 @@ def test_a_chunk_of_learners_costs_a_fixed_number_of_queries(django_assert_num_q
     # row locked; upsert; marks upserted; resolve; release.
     with django_assert_num_queries(18):
         result = api.aggregate_learners(course_key, names)
-    assert result.learners == 4 and result.rows_written == 4 * 15
+    assert result.learner_count == 4 and result.rows_written == 4 * 15
     for index, user in enumerate(users):
         assert list(stored(user, course_key).values()) == [(index + 1.0, 16.0, (index + 1) / 16)]
     # Unchanged learners: nothing is rewritten; a second chunk reuses the cached structure.
@@ -100,7 +100,7 @@ def test_a_chunk_of_learners_costs_a_fixed_number_of_queries(django_assert_num_q
     # the rows along the path and the completions under it are read instead of all (ADR 0018).
     with django_assert_num_queries(14):
         result = api.aggregate_learners(course_key, names)
-    assert result.learners == 1  # only learners with stale work are touched
+    assert result.learner_count == 1  # only learners with stale work are touched
     assert result.rows_written == 4  # course, chapter, sequential, vertical above leaf 5
     # Built totals: after the lock, the counted learners, the claim of a shard and one upsert
     # adding to its block totals (no read of the totals first: ADR 0020). SQLite claims none.
@@ -182,8 +182,8 @@ def test_fresh_answer_when_work_is_pending_and_stored_answer_otherwise(django_as
     chapter = course_key.make_usage_key("chapter", "ch0")
     under = api.get_course_progress(alex, course_key, root_block=chapter)
     assert under.course.block_key == str(course_key.make_usage_key("course", "course"))  # the course's own
-    assert under.course.percent == 1 / 16 and under.by_type("chapter")[0].percent == 1 / 8
-    assert {agg.block_type for agg in under.blocks} == {"chapter", "sequential", "vertical"}
+    assert under.course.percent == 1 / 16 and under.by_aggregation_name("chapter")[0].percent == 1 / 8
+    assert {agg.aggregation_name for agg in under.blocks} == {"chapter", "sequential", "vertical"}
     with pytest.raises(api.BlockNotInCourse):
         api.get_course_progress(alex, course_key, root_block=course_key.make_usage_key("chapter", "nope"))
 

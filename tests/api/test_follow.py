@@ -258,7 +258,7 @@ def test_each_cycle_runs_the_release_check_at_most_once_per_interval():
     # Cycle 1 (t=0) checks (nothing released); cycle 2 (t=600) is within the interval; cycle 3
     # (t=1200, after the release at t=1000) queues both learners; cycle 4 (t=1800) has nothing.
     assert [r.released_courses for r in reports] == [0, 0, 1, 0]
-    assert reports[2].learners == 2 and "released 1 courses" in reports[2].line()
+    assert reports[2].learner_count == 2 and "released 1 courses" in reports[2].line()
 
 
 def test_a_follower_whose_lock_was_taken_over_stops_and_leaves_the_new_owners_lock():

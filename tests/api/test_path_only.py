@@ -107,7 +107,7 @@ def test_one_completion_in_a_16000_block_course_reads_fewer_than_200_rows():
     assert counter.by_table["completion_blockcompletion"] == 2  # the new one, and leaf 7,000's (every 25th)
     assert counter.by_table["completion_aggregator_blocktotal"] == 0  # added to, never read (ADR 0020)
     assert counter.statements == (16 if connection.vendor == "sqlite" else 17)  # SQLite claims no shard
-    assert (result.learners, result.path_learners, result.rows_written) == (1, 1, 4)
+    assert (result.learner_count, result.path_learner_count, result.rows_written) == (1, 1, 4)
 
     # What a full recompute stores is what is stored.
     stored = rows_of(alex)
@@ -124,14 +124,14 @@ def test_rows_not_computed_in_full_against_the_current_structure_are_recomputed_
     api.aggregate_learners(course_key, ["alex"])  # no mark yet: a full recompute, which records one
     mark = ComputedLearner.objects.get(user=alex, course_key=course_key)
     complete(alex, leaves[1])
-    assert api.aggregate_learners(course_key, ["alex"]).path_learners == 1
+    assert api.aggregate_learners(course_key, ["alex"]).path_learner_count == 1
 
     # Rows this app did not compute (the peer's, a restored backup): no mark, a full recompute.
     Aggregator.objects.filter(user=alex, aggregation_name="chapter").update(earned=0.5, percent=0.0625)
     ComputedLearner.objects.filter(user=alex).delete()
     complete(alex, leaves[2])
     result = api.aggregate_learners(course_key, ["alex"])
-    assert result.path_learners == 0
+    assert result.path_learner_count == 0
     assert {row.earned for row in Aggregator.objects.filter(user=alex, aggregation_name="chapter")} == {3.0, 0.0}
     assert ComputedLearner.objects.get(user=alex).graph_digest == mark.graph_digest
 
@@ -140,7 +140,7 @@ def test_rows_not_computed_in_full_against_the_current_structure_are_recomputed_
     StaleCompletion.objects.update(resolved=True)  # (the publish's forced rows: the test queues its own)
     complete(alex, leaves[3])
     result = api.aggregate_learners(course_key, ["alex"])
-    assert result.path_learners == 0
+    assert result.path_learner_count == 0
     assert ComputedLearner.objects.get(user=alex).graph_digest != mark.graph_digest
     assert Aggregator.objects.get(user=alex, aggregation_name="course").possible == 24.0
 
@@ -155,13 +155,13 @@ def test_a_missing_or_inconsistent_row_on_the_path_means_a_full_recompute():
     Aggregator.objects.filter(user=alex, block_key=sibling).delete()
     complete(alex, leaves[1])
     result = api.aggregate_learners(course_key, ["alex"])
-    assert (result.path_learners, result.rows_written) == (0, 5)
+    assert (result.path_learner_count, result.rows_written) == (0, 5)
     assert Aggregator.objects.filter(user=alex).count() == 15
     # A row whose possible count is not the graph's.
     Aggregator.objects.filter(user=alex, block_key=sibling).update(possible=3.0)
     complete(alex, leaves[0], 0.5)
     result = api.aggregate_learners(course_key, ["alex"])
-    assert (result.path_learners, result.rows_written) == (0, 5)
+    assert (result.path_learner_count, result.rows_written) == (0, 5)
     assert Aggregator.objects.get(user=alex, block_key=sibling).possible == 2.0
 
 
@@ -187,14 +187,14 @@ def test_changes_resolved_without_being_applied_forget_the_mark():
     republish(course={"start": timezone.now() + timedelta(days=1)})
     complete(alex, leaves[1])
     result = api.aggregate_learners(course_key, ["alex"])
-    assert (result.learners, result.stale_rows) == (0, 1)
+    assert (result.learner_count, result.stale_rows) == (0, 1)
     assert not ComputedLearner.objects.filter(user=alex).exists()
     # Visible again with the first version's blocks (the same graph as the rows): without the
     # mark, the next change recomputes in full and counts the change resolved while hidden.
     republish()
     complete(alex, leaves[2])
     result = api.aggregate_learners(course_key, ["alex"])
-    assert result.path_learners == 0
+    assert result.path_learner_count == 0
     assert Aggregator.objects.get(user=alex, aggregation_name="course").earned == 3.0
     assert ComputedLearner.objects.filter(user=alex).exists()
 
@@ -202,7 +202,7 @@ def test_changes_resolved_without_being_applied_forget_the_mark():
     Course.objects.filter(course_key=course_key).delete()
     api.clear_graph_cache()
     complete(alex, leaves[3])
-    assert api.aggregate_learners(course_key, ["alex"]).learners == 0
+    assert api.aggregate_learners(course_key, ["alex"]).learner_count == 0
     assert not ComputedLearner.objects.filter(user=alex).exists()
 
 
@@ -364,7 +364,7 @@ def test_path_only_stores_what_a_full_recompute_stores(data, django_capture_on_c
             (path_run, path_state), (full_run, full_state) = runs
             assert path_state == full_state
             if changed and not (shared or deleted or skewed):
-                assert path_run.path_learners == 1
+                assert path_run.path_learner_count == 1
             raise Rollback
     except Rollback:
         pass

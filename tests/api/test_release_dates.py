@@ -70,7 +70,7 @@ def test_a_start_date_that_passes_makes_the_service_recompute_the_course():
 
     with at(start + timedelta(days=7, minutes=20)):
         summary = run_service()
-    assert summary.released_courses == 1 and summary.learners == 2
+    assert summary.released_courses == 1 and summary.learner_count == 2
     assert stored_course(alex, course_key) == (2.0, 4.0, 0.5)
     assert stored_course(bo, course_key) == (0.0, 4.0, 0.0)
     assert not StaleCompletion.objects.filter(resolved=False).exists()

@@ -36,9 +36,9 @@ def _plan(queryset) -> str:
     return queryset.explain()
 
 
-def test_stored_block_types_lists_each_block_once(stored_course):
+def test_stored_aggregation_names_lists_each_block_once(stored_course):
     course_key, _users = stored_course
-    found = row_sums.stored_block_types(course_key, ["course", "chapter"])
+    found = row_sums.stored_aggregation_names(course_key, ["course", "chapter"])
     assert found == {
         str(course_key.make_usage_key("course", "course")): "course",
         str(course_key.make_usage_key("chapter", "ch0")): "chapter",
@@ -46,7 +46,7 @@ def test_stored_block_types_lists_each_block_once(stored_course):
     }
 
 
-def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, caplog):
+def test_stored_aggregation_names_leaves_out_keys_that_do_not_parse(stored_course, caplog):
     course_key, users = stored_course
     table = connection.ops.quote_name(Aggregator._meta.db_table)
     with connection.cursor() as cursor:  # the key field would refuse the string
@@ -54,7 +54,7 @@ def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, cap
             f"UPDATE {table} SET block_key = %s WHERE user_id = %s AND block_key = %s",
             ["not a usage key", users[0].pk, str(course_key.make_usage_key("chapter", "ch0"))],
         )
-    found = row_sums.stored_block_types(course_key, ["chapter"])
+    found = row_sums.stored_aggregation_names(course_key, ["chapter"])
     assert "not a usage key" not in found and len(found) == 2
     assert "does not parse" in caplog.text
 
@@ -62,7 +62,7 @@ def test_stored_block_types_leaves_out_keys_that_do_not_parse(stored_course, cap
 def test_percent_sums_are_read_from_an_index_only(stored_course):
     """The mean and the histogram: ``percent`` is in aggr_name_course_block_per_idx, no row is read."""
     course_key, _users = stored_course
-    keys = sorted(row_sums.stored_block_types(course_key, ["course"]))
+    keys = sorted(row_sums.stored_aggregation_names(course_key, ["course"]))
     plan = _plan(row_sums.block_sums_query(course_key, keys, None, ["course"], total=Sum("percent")))
     assert PERCENT_INDEX in plan, plan
     if connection.vendor == "mysql":
@@ -76,7 +76,7 @@ def test_percent_sums_are_read_from_an_index_only(stored_course):
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite has no loose index scan")
 def test_the_block_keys_are_read_from_an_index_only(stored_course):
     course_key, _users = stored_course
-    plan = _plan(row_sums.stored_block_types_query(course_key, ["course", "chapter"]))
+    plan = _plan(row_sums.stored_aggregation_names_query(course_key, ["course", "chapter"]))
     if connection.vendor == "mysql":
         assert "aggr_name_course_block_per_idx" in plan and "Using index" in plan, plan
     else:
@@ -86,7 +86,7 @@ def test_the_block_keys_are_read_from_an_index_only(stored_course):
 def test_sums_add_up_across_batches_of_ids(stored_course):
     """More ids than one SQLite statement may carry (about 32,000): batched, then added up."""
     course_key, users = stored_course
-    keys = sorted(row_sums.stored_block_types(course_key, ["course", "chapter"]))
+    keys = sorted(row_sums.stored_aggregation_names(course_key, ["course", "chapter"]))
     real = [user.pk for user in users]
     many = sorted(set(range(1, 70001)) | set(real))  # ids without rows count for nothing
     aggregates = {"earned": Sum("earned"), "rows": Count("id")}
@@ -105,10 +105,10 @@ def test_sums_add_up_across_batches_of_ids(stored_course):
 
 def test_learners_no_longer_enrolled_are_not_counted(stored_course):
     course_key, users = stored_course
-    before = api.get_course_stats(course_key, block_types=["chapter"])
+    before = api.get_course_stats(course_key, aggregation_names=["chapter"])
     users[-1].standalone_enrollments.update(is_active=False)
-    after = api.get_course_stats(course_key, block_types=["chapter"])
-    assert (before.learners, after.learners) == (6, 5)
+    after = api.get_course_stats(course_key, aggregation_names=["chapter"])
+    assert (before.learner_count, after.learner_count) == (6, 5)
     stored_earned = Aggregator.objects.filter(course_key=course_key, aggregation_name="course", user__in=users[:-1])
     assert after.mean_completion.earned == pytest.approx(sum(row.earned for row in stored_earned) / 5)
 
@@ -123,7 +123,7 @@ def test_statistics_cost_the_same_queries_at_any_enrollment(count, built, django
     if built:
         totals.rebuild(course_key)
     api.aggregate_learners(course_key, [user.username for user in users])
-    api.get_course_stats(course_key, block_types=["chapter"])  # warm the graph cache
+    api.get_course_stats(course_key, aggregation_names=["chapter"])  # warm the graph cache
     if built:
         # the totals' course row, the block totals, the first counted learner, the structure's
         # head and its course roles (that learner's view)
@@ -133,8 +133,8 @@ def test_statistics_cost_the_same_queries_at_any_enrollment(count, built, django
         # structure's head, its course roles, the block keys, the learners with rows, the sums
         expected = 8
     with django_assert_num_queries(expected):
-        result = api.get_course_stats(course_key, block_types=["chapter", "sequential"])
-    assert result.learners == count
+        result = api.get_course_stats(course_key, aggregation_names=["chapter", "sequential"])
+    assert result.learner_count == count
     assert result.mean_completion.earned == pytest.approx(1.0)
 
 
@@ -169,8 +169,8 @@ def test_a_deleted_courses_statistics_cost_the_same_queries_at_any_enrollment(
         # the learners with rows, the sums
         expected = 8
     with django_assert_num_queries(expected):
-        result = api.get_course_stats(course_key, block_types=["chapter", "sequential"])
-    assert result.learners == count
+        result = api.get_course_stats(course_key, aggregation_names=["chapter", "sequential"])
+    assert result.learner_count == count
     assert result.mean_completion.earned == pytest.approx((count - 1) / count)
     assert result.mean_completion.possible == 16.0
     assert [block.block_key for block in result.blocks] == sorted(block.block_key for block in result.blocks)
@@ -190,7 +190,7 @@ def test_a_deleted_course_without_learners_or_viewer_answers_from_rows_or_is_not
     CourseStructure.objects.filter(course__course_key=course_key).delete()
     get_adapter().clear_cache()
     result = api.get_course_stats(course_key)
-    assert (result.learners, result.mean_completion.possible) == (0, 16.0)
+    assert (result.learner_count, result.mean_completion.possible) == (0, 16.0)
     with pytest.raises(CourseNotFound):
         api.get_course_stats(course_key.replace(course="Never"))  # neither a structure nor rows
 
@@ -203,7 +203,7 @@ def _oracle(course_key, user_ids, block_key):
 def test_both_ways_of_summing_match_a_row_by_row_oracle(stored_course):
     """Most learners counted: every row minus the others'; few counted: the counted learners' rows."""
     course_key, users = stored_course
-    keys = sorted(row_sums.stored_block_types(course_key, ["course", "chapter"]))
+    keys = sorted(row_sums.stored_aggregation_names(course_key, ["course", "chapter"]))
     aggregates = {"earned": Sum("earned"), "possible": Sum("possible"), "rows": Count("id")}
     for counted in ([user.pk for user in users[1:]], [users[2].pk]):  # subtraction, then direct
         sums = row_sums.counted_sums(course_key, keys, counted, **aggregates)

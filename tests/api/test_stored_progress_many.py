@@ -49,5 +49,5 @@ def test_blocks_in_course_order_then_blocks_the_graph_lacks_by_key():
     assert [value.block_key.rsplit("@", 1)[1] for value in entry.blocks] == ["ch0", "ch1", "aa", "zz"]
     root = course_key.make_usage_key("chapter", "ch0")
     (entry,) = reports.get_stored_progress_many(course_key, [alex], TYPES, root, timestamps=False)
-    assert entry.course.block_type == "course"  # the course's own entry (issue 17, point 4)
+    assert entry.course.aggregation_name == "course"  # the course's own entry (issue 17, point 4)
     assert [value.block_key.rsplit("@", 1)[1] for value in entry.blocks] == ["ch0", "ch0_se0", "ch0_se0_ve0", "ch0_se0_ve1", "ch0_se1", "ch0_se1_ve0", "ch0_se1_ve1"]

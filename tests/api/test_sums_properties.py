@@ -107,7 +107,7 @@ def _counted(spec: list[dict], users: list) -> list[tuple[dict, object]]:
 
 
 def _assert_equal_sums(found: CourseSums, expected: CourseSums) -> None:
-    assert found.learners == expected.learners
+    assert found.learner_count == expected.learner_count
     assert set(found.blocks) == set(expected.blocks)
     for key, block in expected.blocks.items():
         mine = found.blocks[key]
@@ -162,8 +162,8 @@ def test_the_statistics_equal_a_learner_by_learner_computation(spec, bins):
         block: max((item["rows"][block][1] for item in spec if block in item["rows"]), default=None)
         for block in range(len(BLOCKS))
     }
-    found = stats.get_course_stats(course_key, block_types=["chapter", "sequential"])
-    assert found.learners == len(counted)
+    found = stats.get_course_stats(course_key, aggregation_names=["chapter", "sequential"])
+    assert found.learner_count == len(counted)
 
     def oracle_mean(block: int) -> tuple[float, float]:
         if not counted:

@@ -62,7 +62,7 @@ def test_each_chunk_adds_to_its_own_shard_and_readers_sum_them(course):
     assert len(_shards(course_key)) == 2
     assert totals.check(course_key) == []
     kept = kept_sums.kept_sums(course_key, ["course"])
-    assert kept is not None and kept.learners == 2 * CHUNK
+    assert kept is not None and kept.learner_count == 2 * CHUNK
     [course_sums] = kept.blocks.values()
     assert course_sums.rows == 2 * CHUNK  # one course row per learner, over both shards
     totals.rebuild(course_key)  # a rebuild starts again in shard 0; the other shards' rows stay, zeroed

@@ -113,14 +113,14 @@ def test_course_staff_report_histogram_means_and_csv(live_server, browser_as, sc
     assert driver.find_element(By.TAG_NAME, "h1").text == "Course progress"
 
     counts = [int(node.get_attribute("data-count")) for node in driver.find_elements(By.CSS_SELECTOR, "#ca-histogram [data-count]")]
-    stats = reports.get_course_stats(course_key, block_types=["chapter"])
+    stats = reports.get_course_stats(course_key, aggregation_names=["chapter"])
     assert len(counts) == 10
-    assert sum(counts) == len(learners) == stats.learners
-    assert int(driver.find_element(By.ID, "ca-learners").get_attribute("data-learners")) == stats.learners
+    assert sum(counts) == len(learners) == stats.learner_count
+    assert int(driver.find_element(By.ID, "ca-learners").get_attribute("data-learners")) == stats.learner_count
 
     rows = driver.find_elements(By.CSS_SELECTOR, "#ca-chapters > tbody > tr[data-block-key]")
     shown = {row.get_attribute("data-block-key"): float(row.get_attribute("data-mean")) for row in rows}
-    expected = {block.block_key: block.mean_completion.percent for block in stats.by_type("chapter")}
+    expected = {block.block_key: block.mean_completion.percent for block in stats.by_aggregation_name("chapter")}
     assert shown.keys() == expected.keys()
     for key, mean in expected.items():
         assert shown[key] == pytest.approx(mean, abs=1e-6)

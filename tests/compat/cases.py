@@ -1,6 +1,6 @@
 """
 Recorded requests and the responses a client of the peer relies on, written from the contract
-(``api-contract.md``) and the behaviours of issue 17 — not copied from the other package.
+(``docs/rest_api.rst``) and the behaviours of issue 17 — not copied from the other package.
 
 Each ``Case`` is one request: who sends it (a name of ``conftest.world``), how, and what comes
 back: the status, the *shape* a client parses (``PAGE``: the namespaced pagination envelope of

@@ -1,5 +1,5 @@
 """
-Unit tests of the completion arithmetic (DESIGN.md, "Completion arithmetic (the contract)").
+Unit tests of the completion arithmetic (the rules in ``completion_aggregator/engine.py``).
 
 Pure: only ``completion_aggregator.engine`` and ``completion_aggregator.data``; no database,
 no Django settings.
@@ -97,7 +97,7 @@ def test_completable_leaf_earns_its_value_out_of_one():
     graph = compile_(block("course", "course", "html1"), block("html1", "html"))
     (course,) = aggregate(graph, [("html1", 0.75, at(1))])
     assert course.block_key == "course"
-    assert course.block_type == "course"
+    assert course.aggregation_name == "course"
     assert_sums(course, 0.75, 1.0)
 
 
@@ -161,9 +161,9 @@ def test_aggregators_sum_their_children():
     assert results["course"].percent == pytest.approx(1.75 / 4.0)
 
 
-def test_block_types_are_reported():
+def test_aggregation_names_are_reported():
     results = by_key(aggregate(simple_course(), []))
-    assert {key: r.block_type for key, r in results.items()} == {
+    assert {key: r.aggregation_name for key, r in results.items()} == {
         "course": "course",
         "ch1": "chapter",
         "seq1": "sequential",
@@ -333,7 +333,7 @@ def test_completion_listed_twice_never_exceeds_possible():
     assert course.percent <= 1.0
 
 
-# --- unregistered aggregator types --------------------------------------------------------
+# --- aggregators outside the aggregation names ---------------------------------------------
 
 
 def test_unregistered_aggregator_passes_sums_up_without_a_row():
@@ -356,7 +356,7 @@ def test_unregistered_aggregator_passes_sums_up_without_a_row():
     assert graph.contains("split1")
 
 
-def test_aggregator_types_decide_which_rows_exist():
+def test_aggregation_names_decide_which_rows_exist():
     structure_ = structure(
         block("course", "course", "ch1"),
         block("ch1", "chapter", "vert1"),
@@ -670,7 +670,7 @@ def test_aggregate_changed_takes_untouched_aggregators_from_stored():
     new = [("html1", 1.0, at(1)), ("html2", 1.0, at(2))]
     stored = stored_from(aggregate(graph, new))
     # A sentinel proves ch2/seq2 were not recomputed when only a ch1 leaf changed.
-    sentinel = AggregateData(block_key="seq2", block_type="sequential", earned=0.0, possible=1.0, percent=0.0)
+    sentinel = AggregateData(block_key="seq2", aggregation_name="sequential", earned=0.0, possible=1.0, percent=0.0)
     stored["seq2"] = sentinel
     result = by_key(aggregate_changed(graph, new, ["html1"], stored))
     assert result["seq2"] is sentinel
@@ -705,7 +705,7 @@ def test_aggregate_changed_falls_back_when_a_changed_key_is_unknown():
     new = [("html1", 1.0, at(1)), ("html2", 1.0, at(2))]
     # Stored values that are wrong everywhere: only a full computation gets the right answer.
     stale = {
-        key: AggregateData(block_key=key, block_type="x", earned=0.0, possible=99.0, percent=0.0)
+        key: AggregateData(block_key=key, aggregation_name="x", earned=0.0, possible=99.0, percent=0.0)
         for key in graph.aggregator_keys
     }
     assert aggregate_changed(graph, new, ["html1", "no-such-block"], stale) == aggregate(graph, new)
@@ -720,7 +720,7 @@ def test_aggregate_changed_falls_back_when_a_changed_key_is_excluded():
     )
     new = [("html1", 1.0, at(1))]
     stale = {
-        key: AggregateData(block_key=key, block_type="x", earned=0.0, possible=99.0, percent=0.0)
+        key: AggregateData(block_key=key, aggregation_name="x", earned=0.0, possible=99.0, percent=0.0)
         for key in graph.aggregator_keys
     }
     assert aggregate_changed(graph, new, ["disc1"], stale) == aggregate(graph, new)

@@ -259,7 +259,7 @@ def test_aggregate_matches_the_naive_oracle(data):
     assert set(keys) == set(expected), "rows for exactly the reachable registered aggregators"
     for result in results:
         want = expected[result.block_key]
-        assert result.block_type == want["block_type"]
+        assert result.aggregation_name == want["block_type"]
         for field in NUMERIC_FIELDS:
             assert close(getattr(result, field), want[field]), (result.block_key, field, getattr(result, field), want)
         assert result.last_modified == want["last_modified"], result.block_key
@@ -340,7 +340,7 @@ def test_aggregate_changed_equals_full_aggregate(data):
 
     assert [result.block_key for result in incremental] == [result.block_key for result in full]
     for got, want in zip(incremental, full, strict=True):
-        assert got.block_type == want.block_type
+        assert got.aggregation_name == want.aggregation_name
         for field in NUMERIC_FIELDS:
             assert close(getattr(got, field), getattr(want, field)), (got.block_key, field, got, want)
         # Untouched aggregators have no changed leaf below them, so even the timestamp agrees.

@@ -46,7 +46,7 @@ def store(results, previous, now):
     rows = {}
     for value in results:
         before = previous.get(value.block_key)
-        if before is not None and before.block_type == value.block_type and before.same_values(value):
+        if before is not None and before.aggregation_name == value.aggregation_name and before.same_values(value):
             rows[value.block_key] = before
             continue
         last = value.last_modified or (before.last_modified if before is not None else None) or now
@@ -70,7 +70,7 @@ def same(got: AggregateData, want: AggregateData, exactly: bool, leaves: int) ->
     completion of 1e-10 deleted leaves its rows as they were), and a path-only sum adds such
     rows: each may be that far off.
     """
-    if got.block_key != want.block_key or got.block_type != want.block_type or got.last_modified != want.last_modified:
+    if got.block_key != want.block_key or got.aggregation_name != want.aggregation_name or got.last_modified != want.last_modified:
         return False
     for name in NUMERIC_FIELDS:
         left, right = getattr(got, name), getattr(want, name)

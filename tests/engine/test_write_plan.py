@@ -141,7 +141,7 @@ def oracle(chunk: list[Learner], row_ids, stale_ids, course_found: bool, path_le
         values = aggregate(learner.graph, as_rows(learner.completions))
         for value in values:
             before = learner.stored.get(value.block_key)
-            if before is None or before.block_type != value.block_type or not before.same_values(value):
+            if before is None or before.aggregation_name != value.aggregation_name or not before.same_values(value):
                 last = value.last_modified or (before.last_modified if before else None) or NOW
                 upserts.append(RowWrite(row_ids.get((learner.user_id, value.block_key)), learner.user_id, value, last))
                 written.append((learner.user_id, value, before))
@@ -161,8 +161,8 @@ def oracle(chunk: list[Learner], row_ids, stale_ids, course_found: bool, path_le
         marks,
         tuple(unmarked),
         usernames,
-        learners=sum(1 for learner in chunk if learner.graph is not None),
-        path_learners=path_learners,
+        learner_count=sum(1 for learner in chunk if learner.graph is not None),
+        path_learner_count=path_learners,
     )
 
 

@@ -107,7 +107,7 @@ def test_unchanged_rows_emit_nothing(tracked, django_capture_on_commit_callbacks
     count = len(tracked())
     with django_capture_on_commit_callbacks(execute=True):  # a forced full recompute: nothing changes
         result = api.aggregate_learners(course_key, ["alex"], force=True)
-    assert result.stale_rows == 1 and result.learners == 1 and result.changed == []
+    assert result.stale_rows == 1 and result.learner_count == 1 and result.changed == []
     assert len(tracked()) == count
 
 

@@ -1,5 +1,5 @@
 """
-The "add an aggregation type" recipe of docs/how_to_extend.rst, by settings only.
+The "add an aggregation name" recipe of docs/how_to_extend.rst, by settings only.
 
 A fifth aggregation name (``wrapper``, a container in aggregator mode in the built-in table)
 configured in ``COMPLETION_AGGREGATOR_BLOCK_TYPES`` and ``…_TRACKING_EVENT_TYPES`` gets

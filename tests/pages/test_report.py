@@ -124,7 +124,7 @@ def test_report_matches_the_stats_endpoint(browser, klass):
     html = response.content.decode()
     # 10 % bins: 0 % twice (learner0, newcomer), 25 %, 50 %, 75 %, and 100 % in the last bin.
     assert histogram(html) == [2, 0, 1, 0, 0, 1, 0, 1, 0, 1]
-    assert sum(histogram(html)) == len(users) == api.get_course_stats(course_key).learners
+    assert sum(histogram(html)) == len(users) == api.get_course_stats(course_key).learner_count
     api_client = APIClient()
     api_client.force_authenticate(admin)
     stats = api_client.get(stats_url(course_key), {"requested_fields": "chapter"}).json()["results"][0]

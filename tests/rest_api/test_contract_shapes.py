@@ -1,6 +1,6 @@
 """
 Whole response documents, key for key, in the shapes of the API contract
-(``shared/reference/api-contract.md``): every test compares the complete JSON body, the
+(``docs/rest_api.rst``): every test compares the complete JSON body, the
 pagination envelope included, so that an extra, missing or renamed key fails.
 
 The fixture course has 2 chapters, each with 1 sequential, 1 vertical and 2 html leaves

@@ -61,7 +61,7 @@ def interpret(entry, item, shaping, parent=None):
         if raw is spec.OMIT:
             continue
         if field.kind is spec.Kind.BY_AGGREGATION:
-            arrays = {name: [] for name in shaping.aggregations}
+            arrays = {name: [] for name in shaping.aggregation_names}
             for element in raw:
                 if getattr(element, field.group_by) in arrays:
                     arrays[getattr(element, field.group_by)].append(interpret(field.entry, element, shaping, item))
@@ -78,14 +78,14 @@ def interpret(entry, item, shaping, parent=None):
 
 
 def shapings():
-    for aggregations, optional, username, means, ratio in itertools.product(
+    for aggregation_names, optional, username, means, ratio in itertools.product(
         [(), ("chapter",), ("vertical", "chapter", "sequential")],
         [False, True],
         [False, True],
         [{}, {COURSE: 0.5}, {"course-v1:Other+X+Y": 0.1}],
         [False, True],
     ):
-        yield Shaping(aggregations, optional, username, means, ratio)
+        yield Shaping(aggregation_names, optional, username, means, ratio)
 
 
 @pytest.mark.parametrize("locked", [None, LockedData(0.0, 1.0, 0.0)])

@@ -19,15 +19,15 @@ def schemas(client):
 
 
 @pytest.mark.parametrize(
-    "block_types, arrays",
+    "aggregation_names, arrays",
     [
         ({"course", "chapter", "sequential", "vertical"}, ["chapter", "sequential", "vertical"]),
         ({"course", "chapter", "unit"}, ["chapter", "unit"]),
         ({"course"}, []),
     ],
 )
-def test_the_arrays_of_the_entries_follow_the_configured_block_types(client, settings, block_types, arrays):
-    settings.COMPLETION_AGGREGATOR_BLOCK_TYPES = block_types
+def test_the_arrays_of_the_entries_follow_the_configured_aggregation_names(client, settings, aggregation_names, arrays):
+    settings.COMPLETION_AGGREGATOR_BLOCK_TYPES = aggregation_names
     components = schemas(client)
     fixed = ["course_key", "completion", "optional_completion", "locked", "username", "mean"]
     for name in ("CourseCompletion", "CourseCompletionV0"):

@@ -13,7 +13,7 @@ OLD = "edX/Agg/2026"
 BLOCK = "block-v1:edX+Agg+2026+type@html+block@h1"
 I4X = "i4x://edX/Agg/html/h1"
 
-# Our names → the contract's paths (api-contract.md, "v1 endpoints", "v0 endpoints", "Progress bar pages").
+# Our names → the contract's paths (docs/rest_api.rst and docs/pages.rst).
 OURS = [
     ("completion_aggregator:v1:course-list", {}, "/completion-aggregator/v1/course/"),
     ("completion_aggregator:v1:course-detail", {"course_key": C}, f"/completion-aggregator/v1/course/{C}/"),

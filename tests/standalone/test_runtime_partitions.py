@@ -3,7 +3,7 @@ The partitions edx-platform creates at run time, in the standalone host (issue 1
 
 The enrollment track (partition 50, one group per enrollment mode) and content type gating
 (partition 51) never appear in an export's ``policy.json``; a unit restricted with
-``group_access="{&quot;50&quot;: [2]}"`` is verified-only content (edx-platform.md §11).
+``group_access="{&quot;50&quot;: [2]}"`` is verified-only content.
 """
 from __future__ import annotations
 

@@ -207,7 +207,7 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert not progress.fresh
         assert (progress.course.earned, progress.course.possible, progress.course.percent) == (3.0, 4.0, 0.75)
         assert progress.course.last_modified == WHEN
-        assert [(b.block_type, b.earned, b.possible) for b in progress.by_type("chapter")] == [("chapter", 1.5, 2.0)] * 2
+        assert [(b.aggregation_name, b.earned, b.possible) for b in progress.by_aggregation_name("chapter")] == [("chapter", 1.5, 2.0)] * 2
         client = APIClient()
         client.force_authenticate(kept)
         response = client.get(f"/completion-aggregator/v1/course/{course_key}/?requested_fields=chapter")
@@ -232,7 +232,7 @@ def test_peer_database_migrates_and_keeps_every_row():
         assert CourseTotal.objects.get(course_key=course_key).built is not None
         assert totals.check(course_key) == []
         stats = api.get_course_stats(course_key)
-        assert (stats.learners, stats.mean_completion.earned) == (2, 2.0)
+        assert (stats.learner_count, stats.mean_completion.earned) == (2, 2.0)
 
         # Path-only updates (ADR 0018) never build on the peer's rows: the queued learner was
         # recomputed in full, which marks their rows as ours; the kept learner's next change
@@ -247,7 +247,7 @@ def test_peer_database_migrates_and_keeps_every_row():
         # The queued learner's next change follows their path only, from their own rows.
         BlockCompletion.objects.create(user=queued, context_key=course_key, block_key=leaves[1], block_type="html", completion=1.0)
         result = api.aggregate_learners(course_key, ["queued"])
-        assert (result.path_learners, result.rows_written) == (1, 4)
+        assert (result.path_learner_count, result.rows_written) == (1, 4)
         assert Aggregator.objects.get(user=queued, aggregation_name="course").earned == 2.0
         assert totals.check(course_key) == []
 

@@ -132,7 +132,7 @@ class Command(BaseCommand):
             self.stdout.write("")
         if options["verbosity"] > 0:
             self.stdout.write(
-                f"stale rows read: {summary.stale_rows}; learners: {summary.learners}; "
+                f"stale rows read: {summary.stale_rows}; learners: {summary.learner_count}; "
                 f"courses: {summary.courses}; tasks enqueued: {summary.tasks}"
             )
 

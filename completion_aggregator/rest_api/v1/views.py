@@ -36,7 +36,6 @@ from ..params import (
     MEAN,
     USERNAME,
     BadRequest,
-    aggregation_names,
     parse_cohort,
     parse_course_key,
     parse_flag,
@@ -45,6 +44,7 @@ from ..params import (
     parse_usage_key,
     parse_user_ids,
     parse_username,
+    requestable_aggregation_names,
 )
 from ..parsers import PARSER_CLASSES
 from ..permissions import has_course_staff_powers, resolve_user
@@ -112,7 +112,8 @@ class CompletionView(APIView):
         Raises:
             BadRequest: a name that is neither an aggregation name nor one of ``extra_fields``.
         """
-        return parse_requested_fields(params.get("requested_fields"), [*aggregation_names(), *self.extra_fields])
+        accepted = [*requestable_aggregation_names(), *self.extra_fields]
+        return parse_requested_fields(params.get("requested_fields"), accepted)
 
     def shaping(
         self, params: Any, fields: list[str], course_keys: Iterable[CourseKey] = (), with_username: bool = False
@@ -124,7 +125,7 @@ class CompletionView(APIView):
             BadRequest: ``include_optional`` is not a boolean.
         """
         return Shaping(
-            aggregations=tuple(name for name in fields if name not in self.extra_fields),
+            aggregation_names=tuple(name for name in fields if name not in self.extra_fields),
             include_optional=parse_flag(params.get("include_optional"), "include_optional"),
             include_username=with_username or USERNAME in fields,
             means={str(key): api.get_mean(key) for key in course_keys} if MEAN in fields else {},
@@ -243,7 +244,7 @@ class CourseCompletionDetailView(CompletionView):
             progress = api.get_stored_progress_many(
                 key,
                 page,
-                shaping.aggregations,
+                shaping.aggregation_names,
                 root_block,
                 timestamps=False,
                 optional=shaping.include_optional,
@@ -342,12 +343,12 @@ class CourseStatsView(CompletionView):
         fields = self.requested_fields(params)
         roles = parse_roles(params.get("exclude_roles"))
         cohort = parse_cohort(params.get("cohorts"))
-        aggregations = [name for name in fields if name not in self.extra_fields]
+        aggregation_names = [name for name in fields if name not in self.extra_fields]
         try:
-            stats = api.get_course_stats(key, roles, cohort, aggregations, viewer=self.requester())
+            stats = api.get_course_stats(key, roles, cohort, aggregation_names, viewer=self.requester())
         except CourseNotFound:
             raise NotFound(f"Course not found: '{key}'.") from None
         shaping = Shaping(
-            aggregations=tuple(aggregations), means={str(key): api.get_mean(key)} if MEAN in fields else {}
+            aggregation_names=tuple(aggregation_names), means={str(key): api.get_mean(key)} if MEAN in fields else {}
         )
         return Response(shaping.stats_response(stats))

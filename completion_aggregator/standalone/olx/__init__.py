@@ -6,7 +6,7 @@ Read an Open edX course export (OLX) into a block tree, and publish it into the 
 :func:`~completion_aggregator.standalone.publishing.publish_structure` (one transaction), so
 bad input writes nothing.
 
-What is read (``docs``: ``../shared/reference/olx.md``):
+What is read (``docs/standalone.rst`` describes it for users):
 
 * ``course.xml`` (a pointer ``<course url_name=RUN org=ORG course=NUM/>`` to
   ``course/RUN.xml``, or the whole course), ``policies/RUN/policy.json`` (or the legacy

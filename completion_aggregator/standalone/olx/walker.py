@@ -1,7 +1,7 @@
 """
 The walker: from the course element down, every block's id, usage key, definition and own settings.
 
-Ids follow edx-platform (``docs``: ``../shared/reference/olx.md``): ``url_name``, ``slug``,
+Ids follow edx-platform's OLX import (``xmodule``'s XML import): ``url_name``, ``slug``,
 cleaned ``name``, cleaned ``display_name``, else ``<tag>_<sha1(serialized element)[:12]>``; a
 name seen before is renamed for :data:`UNIQUE_NAME_TYPES`, and for other types the later
 element *is* the earlier block (one block, several parents). The walk is linear in the number

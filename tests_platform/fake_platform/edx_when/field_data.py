@@ -1,5 +1,5 @@
 """
-``edx_when.field_data.DateOverrideTransformer(user)`` (edx-platform.md §1, §11): not a filter,
+``edx_when.field_data.DateOverrideTransformer(user)``: not a filter,
 the last of the access transformers.
 
 It overrides the ``start`` and ``due`` xblock fields of the blocks that have dates in edx-when

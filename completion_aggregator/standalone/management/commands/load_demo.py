@@ -41,12 +41,12 @@ class Command(BaseCommand):
             shape = validate_shape(options["breadth"])
         except ValueError as exc:
             raise CommandError(f"--breadth: {exc}") from None
-        summary = load_demo(learners=options["learners"], seed=options["seed"], shape=shape)
+        summary = load_demo(learner_count=options["learners"], seed=options["seed"], shape=shape)
         base = options["url"].rstrip("/")
         # Asynchronous mode: the completions are in the queue until run_aggregator_service runs.
         done = "queued for aggregation" if get_setting("COMPLETION_AGGREGATOR_ASYNC_AGGREGATION") else "aggregated"
         lines = [
-            f"Demo course {summary.course_key}: {summary.blocks} blocks, {len(summary.learners)} learners, "
+            f"Demo course {summary.course_key}: {summary.blocks} blocks, {len(summary.usernames)} learners, "
             f"{summary.completions} completions ({done}).",
             "",
             f"  {base}/                                      links",
@@ -59,6 +59,6 @@ class Command(BaseCommand):
             f"  {base}/completion-aggregator/report/{summary.course_key}/   course progress report (staff)",
             f"  {base}/completion-aggregator/report/{summary.course_key}/csv/   its CSV (staff)",
             "",
-            f"Logins: staff / staff; learner1 … learner{len(summary.learners)} / learner",
+            f"Logins: staff / staff; learner1 … learner{len(summary.usernames)} / learner",
         ]
         self.stdout.write("\n".join(lines))

@@ -18,7 +18,7 @@ The fake modulestore holds fixture courses in memory, on two branches as split-m
 * ``delete_item(usage_key, user_id, revision=None)`` deletes from the draft branch (and the
   published one with ``RevisionOption.all``) and sends ``SignalHandler.item_deleted`` once per
   branch with the **branch-qualified** key ``location.for_branch(branch)``, as split's draft store
-  does (reference §10).
+  does.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``lms.djangoapps.course_blocks.api`` (edx-platform.md §1, §11)."""
+"""``lms.djangoapps.course_blocks.api``."""
 from __future__ import annotations
 
 from openedx.core.djangoapps.content.block_structure.api import get_block_structure_manager

@@ -5,7 +5,7 @@
 Its ``collect`` requests, for every block, the xblock fields the grades code reads, among them
 ``course_version`` and ``subtree_edited_on``. So in a real LMS the collected root carries
 ``subtree_edited_on``: the version a release without ``get_block_structure_version`` (Sumac,
-Teak, Ulmo, Verawood; reference §12) can read from the collected structure. It filters nothing.
+Teak, Ulmo, Verawood) can read from the collected structure. It filters nothing.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """
-``openedx.features.content_type_gating.block_transformers.ContentTypeGateTransformer``
-(edx-platform.md §1, §11): not a filter.
+``openedx.features.content_type_gating.block_transformers.ContentTypeGateTransformer``:
+not a filter.
 
 When gating is enabled for the learner's enrollment, every graded, scored block with a
 non-zero weight gets ``group_access[51] = [full access]`` (an xblock-field override). The

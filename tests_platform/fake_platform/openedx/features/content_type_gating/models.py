@@ -1,6 +1,6 @@
 """
 ``openedx.features.content_type_gating.models.ContentTypeGatingConfig`` (feature-based
-enrollments, edx-platform.md §11).
+enrollments).
 
 The real config lives in database rows (site/org/course, with an ``enabled_as_of`` date); the
 fake reads the course keys listed in the fake-only setting

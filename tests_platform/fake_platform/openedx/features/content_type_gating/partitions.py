@@ -1,6 +1,6 @@
 """
 ``openedx.features.content_type_gating.partitions``: the content type gating partition (id 51,
-``CONTENT_GATING_PARTITION_ID``, edx-platform.md §11), groups limited access (1) and full access (2).
+``CONTENT_GATING_PARTITION_ID``), groups limited access (1) and full access (2).
 
 An audit (or unenrolled) learner in a course where gating is enabled is in the limited access
 group; everyone else has full access. The partition carries an access-denied message, so the

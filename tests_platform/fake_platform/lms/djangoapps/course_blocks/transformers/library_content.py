@@ -1,7 +1,7 @@
 """
 ``lms.djangoapps.course_blocks.transformers.library_content``: ``ContentLibraryTransformer``
 (name ``library_content``, a filter) and ``ContentLibraryOrderTransformer`` (name
-``library_content_randomize``, not a filter), edx-platform.md §1, §11.
+``library_content_randomize``, not a filter).
 
 * ``ContentLibraryTransformer`` keeps, under each ``library_content`` / ``itembank`` block,
   only the children selected for the learner: ``max_count`` of them (all when ``max_count``

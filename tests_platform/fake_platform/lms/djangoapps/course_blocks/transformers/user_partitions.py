@@ -1,6 +1,6 @@
 """
-``lms.djangoapps.course_blocks.transformers.user_partitions.UserPartitionTransformer``
-(edx-platform.md §1, §11). Not a filter: it runs after the filtering transformers, in list order.
+``lms.djangoapps.course_blocks.transformers.user_partitions.UserPartitionTransformer``.
+Not a filter: it runs after the filtering transformers, in list order.
 
 * Staff (``usage_info.has_staff_access``) see everything: nothing is read or written.
 * Otherwise the learner's group in **every** partition of the course is read first, as

@@ -1,6 +1,6 @@
 """
 ``openedx.core.djangoapps.course_groups.partition_scheme.CohortPartitionScheme``: content groups
-linked to cohorts (edx-platform.md §11).
+linked to cohorts.
 
 ``get_group_for_user`` reads the learner's cohort with ``get_cohort(user, course_key,
 use_cached=…)``, i.e. with ``assign=True``: for a learner without a cohort in a cohorted course

@@ -1,6 +1,6 @@
 """
 ``openedx.core.djangoapps.verified_track_content.partition_scheme``: the enrollment-track
-partition (id 50, ``ENROLLMENT_TRACK_PARTITION_ID``, edx-platform.md §11).
+partition (id 50, ``ENROLLMENT_TRACK_PARTITION_ID``).
 
 Its groups are the ids of the LMS setting ``COURSE_ENROLLMENT_MODES`` (audit 1, verified 2, …);
 a learner's group is their enrollment mode's id (None when not enrolled). Read-only.

@@ -1,8 +1,7 @@
 """
 ``openedx.core.djangoapps.content.block_structure.api``.
 
-``get_block_structure_version`` exists on edx-platform **master** only (PR openedx-platform#38785,
-reference §12): it returns the cached ``block_structure_version:{course_key}`` or the stored
+``get_block_structure_version`` exists on edx-platform **master** only (PR openedx-platform#38785): it returns the cached ``block_structure_version:{course_key}`` or the stored
 ``BlockStructureModel.data_version``, i.e. the course's ``course_version``, which changes when
 content is published, not when a stored structure is merely rebuilt. Sumac, Teak, Ulmo and
 Verawood have no such function; the fake hides it unless ``settings.FAKE_PLATFORM_RELEASE`` is

@@ -3,9 +3,9 @@
 collected structures, built from the modulestore and stored, and transforms.
 
 * The stored ``data_version`` is the course's ``course_version`` (``BlockStructureModel``): a
-  rebuild of unchanged content keeps it; a rebuild after a publish changes it (reference §12).
+  rebuild of unchanged content keeps it; a rebuild after a publish changes it.
 * ``get_collected()`` rebuilds a missing or incompatible structure from **the calling process's
-  modulestore** and stores it where every process reads it (reference §9). On master that rebuild
+  modulestore** and stores it where every process reads it. On master that rebuild
   runs in a ``published-only`` branch context; on the named releases it reads with the process's
   branch setting, so a rebuild in Studio (``draft-preferred``) stores draft content the LMS then
   serves.

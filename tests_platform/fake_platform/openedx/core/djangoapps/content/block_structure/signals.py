@@ -3,7 +3,7 @@
 publish, clear it on course deletion.
 
 edx-platform queues ``update_course_in_cache_v2`` with a countdown (30 s by default) and the CMS
-routes that task to an **LMS** worker (``ALTERNATE_ENV_TASKS``, reference §9), so the rebuild reads
+routes that task to an **LMS** worker (``ALTERNATE_ENV_TASKS``), so the rebuild reads
 the published branch even when the publish happened in Studio. The fake runs it at once, in a
 ``published-only`` branch context standing for that LMS worker.
 """

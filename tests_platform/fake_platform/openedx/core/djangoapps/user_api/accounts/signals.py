@@ -1,5 +1,5 @@
 """
-``openedx.core.djangoapps.user_api.accounts.signals``: the user-retirement signals (reference §10).
+``openedx.core.djangoapps.user_api.accounts.signals``: the user-retirement signals.
 
 Plain Django ``Signal()``s, sent by the LMS retirement views (``views.py`` here):
 

@@ -5,7 +5,7 @@ The retirement pipeline (a driver calling LMS endpoints in order) first unenroll
 every course (its enrollment step), later calls ``LMSAccountRetirementView`` (``retire_misc``: sends
 ``USER_RETIRE_LMS_MISC``), and last ``AccountRetirementView`` (``retire``: inside one transaction
 sends ``USER_RETIRE_LMS_CRITICAL``, then scrambles the username and email and deactivates the user;
-the ``User`` row is kept). The fake keeps those effects and their order (reference §10).
+the ``User`` row is kept). The fake keeps those effects and their order.
 """
 from __future__ import annotations
 
