@@ -33,7 +33,7 @@ def _tables(client, url):
     assert response.status_code == 200
     tables = []
     for query in queries.captured_queries:
-        table = re.search(r'FROM "([a-z_]+)"', query["sql"]).group(1)
+        table = re.search(r'FROM ["`]([a-z_]+)["`]', query["sql"]).group(1)  # SQLite and PostgreSQL quote with ", MySQL with `
         tables.append(table.removeprefix("completion_aggregator_").removeprefix("standalone_"))
     return tables
 
