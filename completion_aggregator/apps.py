@@ -1,4 +1,6 @@
 """App configuration, including the edx-platform plugin declaration."""
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -32,7 +34,9 @@ class CompletionAggregatorAppConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the signal receivers and the action boundaries, register the checks and Celery tasks."""
-        from . import checks, coalesce, platform_receivers, receivers  # noqa: F401  (connects the signal receivers)
+        from . import checks, coalesce, platform_receivers
+
+        import_module(f"{__package__}.receivers")  # imported for its side effect: it connects the signal receivers
 
         checks.register()
 
@@ -41,7 +45,8 @@ class CompletionAggregatorAppConfig(AppConfig):
 
         # edx-platform signals and openedx-events, only those importable in this process.
         platform_receivers.connect()
-        from .tasks import aggregation_tasks, handler_tasks  # noqa: F401  (registers the Celery tasks)
+        for tasks in ("aggregation_tasks", "handler_tasks"):  # imported for their side effect: registering the tasks
+            import_module(f"{__package__}.tasks.{tasks}")
 
         # xAPI transformers for our events, only where edx-event-routing-backends is installed.
         from .xapi import register_transformers

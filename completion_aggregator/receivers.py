@@ -21,10 +21,11 @@ import logging
 import threading
 import weakref
 from collections.abc import Collection
+from typing import cast
 
 from completion.models import BlockCompletion
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from opaque_keys.edx.keys import CourseKey
@@ -204,7 +205,8 @@ def user_saving(
     One primary-key query per save that may change the username; none for a new user, a
     fixture load, or a save whose ``update_fields`` leaves the username out (a login).
     """
-    field: str = sender.USERNAME_FIELD  # type: ignore[attr-defined]  # django-stubs declares it on AbstractUser only
+    # django-stubs declares USERNAME_FIELD on AbstractUser only; every user model has it.
+    field: str = cast("type[AbstractUser]", sender).USERNAME_FIELD
     if raw or instance.pk is None or (update_fields is not None and field not in update_fields):
         return
     stored = sender._default_manager.filter(pk=instance.pk).values_list(field, flat=True).first()

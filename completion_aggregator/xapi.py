@@ -84,6 +84,37 @@ def register_transformers() -> bool:
     return True
 
 
+def _get_object(self: Any) -> Any:
+    """The block as an xAPI activity (its xblock IRI), typed by ``activity_types``."""
+    from tincan import Activity, ActivityDefinition
+
+    block_type = self.get_data("data.type") or self.get_data("name", True).rsplit(".", 1)[-1]
+    return Activity(
+        id=self.get_object_iri("xblock", self.get_data("data.block_id", True)),
+        definition=ActivityDefinition(type=self.activity_types.get(block_type, ACTIVITY_MODULE)),
+    )
+
+
+def _progress_result(self: Any) -> Any:
+    """``completion`` true only at 100 %; the progress extension is percent × 100."""
+    from event_routing_backends.processors.xapi import constants
+    from tincan import Extensions, Result
+
+    percent = float(self.get_data("data.percent") or 0.0)
+    return Result(
+        completion=percent >= 1.0,
+        extensions=Extensions({constants.XAPI_ACTIVITY_PROGRESS: percent * 100}),
+    )
+
+
+def _completion_result(self: Any) -> Any:
+    """``completion`` true, progress 100."""
+    from event_routing_backends.processors.xapi import constants
+    from tincan import Extensions, Result
+
+    return Result(completion=True, extensions=Extensions({constants.XAPI_ACTIVITY_PROGRESS: 100.0}))
+
+
 def _transformer_classes() -> tuple[type, type] | None:
     """
     Our ``(progress, completion)`` transformer classes, built on the package's ``XApiTransformer``.
@@ -94,49 +125,43 @@ def _transformer_classes() -> tuple[type, type] | None:
     try:
         from event_routing_backends.processors.xapi import constants
         from event_routing_backends.processors.xapi.transformer import XApiTransformer
-        from tincan import Activity, ActivityDefinition, Extensions, LanguageMap, Result, Verb
+        from tincan import LanguageMap, Verb
     except ImportError:
         return None
 
-    class _AggregatorTransformer(XApiTransformer):  # type: ignore[misc]  # the package has no type hints
-        """Shared: the object is the block, typed by the event's ``type``."""
-
-        additional_fields = ("result",)
-        activity_types: dict[str, str] = {}
-
-        def get_object(self) -> Any:
-            """The block as an xAPI activity (its xblock IRI), typed by :attr:`activity_types`."""
-            block_type = self.get_data("data.type") or self.get_data("name", True).rsplit(".", 1)[-1]
-            return Activity(
-                id=self.get_object_iri("xblock", self.get_data("data.block_id", True)),
-                definition=ActivityDefinition(type=self.activity_types.get(block_type, ACTIVITY_MODULE)),
-            )
-
-    class ProgressTransformer(_AggregatorTransformer):
-        """``openedx.completion_aggregator.progress.*`` → ``progressed``."""
-
-        _verb = Verb(id=constants.XAPI_VERB_PROGRESSED, display=LanguageMap({constants.EN: constants.PROGRESSED}))
-        activity_types = PROGRESS_ACTIVITY_TYPES
-
-        def get_result(self) -> Any:
-            """``completion`` true only at 100 %; the progress extension is percent × 100."""
-            percent = float(self.get_data("data.percent") or 0.0)
-            return Result(
-                completion=percent >= 1.0,
-                extensions=Extensions({constants.XAPI_ACTIVITY_PROGRESS: percent * 100}),
-            )
-
-    class CompletionTransformer(_AggregatorTransformer):
-        """``openedx.completion_aggregator.completion.*`` → ``completed``."""
-
-        _verb = Verb(id=constants.XAPI_VERB_COMPLETED, display=LanguageMap({constants.EN: constants.COMPLETED}))
-        activity_types = COMPLETION_ACTIVITY_TYPES
-
-        def get_result(self) -> Any:
-            """``completion`` true, progress 100."""
-            return Result(completion=True, extensions=Extensions({constants.XAPI_ACTIVITY_PROGRESS: 100.0}))
-
-    return ProgressTransformer, CompletionTransformer
+    # The classes are built with ``type()``: the package has no type hints, and a class
+    # statement over its base would subclass an untyped class (mypy --strict refuses it).
+    shared = type(
+        "_AggregatorTransformer",
+        (XApiTransformer,),
+        {
+            "__doc__": "Shared: the object is the block, typed by the event's ``type``.",
+            "additional_fields": ("result",),
+            "activity_types": {},
+            "get_object": _get_object,
+        },
+    )
+    progress = type(
+        "ProgressTransformer",
+        (shared,),
+        {
+            "__doc__": "``openedx.completion_aggregator.progress.*`` → ``progressed``.",
+            "_verb": Verb(id=constants.XAPI_VERB_PROGRESSED, display=LanguageMap({constants.EN: constants.PROGRESSED})),
+            "activity_types": PROGRESS_ACTIVITY_TYPES,
+            "get_result": _progress_result,
+        },
+    )
+    completion = type(
+        "CompletionTransformer",
+        (shared,),
+        {
+            "__doc__": "``openedx.completion_aggregator.completion.*`` → ``completed``.",
+            "_verb": Verb(id=constants.XAPI_VERB_COMPLETED, display=LanguageMap({constants.EN: constants.COMPLETED})),
+            "activity_types": COMPLETION_ACTIVITY_TYPES,
+            "get_result": _completion_result,
+        },
+    )
+    return progress, completion
 
 
 def configure_settings(settings: Any) -> bool:

@@ -39,14 +39,26 @@ def component_name(entry: Entry, with_ratio: bool) -> str:
     return entry.name + ("V0" if with_ratio and entry.has_ratio() else "")
 
 
+def _nested(spec: Field) -> Entry:
+    """
+    The entry a nested field holds (an object, an array of them, an array per aggregation name).
+
+    Raises:
+        ValueError: the field names no entry (a mistake in ``spec.py``).
+    """
+    if spec.entry is None:
+        raise ValueError(f"the {spec.kind.name} field {spec.name!r} names no nested entry")
+    return spec.entry
+
+
 def _field_schema(spec: Field, reference: Reference, required: bool) -> dict[str, Any]:
     if spec.kind in _SCALARS:
         schema = dict(_SCALARS[spec.kind])
     elif spec.kind is Kind.ARRAY:
-        schema = {"type": "array", "items": reference(spec.entry)}  # type: ignore[arg-type]
+        schema = {"type": "array", "items": reference(_nested(spec))}
     else:
         plain = required and not spec.help  # a bare $ref takes no sibling keys
-        schema = reference(spec.entry) if plain else {"allOf": [reference(spec.entry)]}  # type: ignore[arg-type]
+        schema = reference(_nested(spec)) if plain else {"allOf": [reference(_nested(spec))]}
     if not required:
         schema["readOnly"] = True
     if spec.help:
@@ -69,7 +81,7 @@ def component(entry: Entry, with_ratio: bool, aggregation_names: Iterable[str], 
         always = spec.when in (ALWAYS, RATIO)
         if spec.kind is Kind.BY_AGGREGATION:
             for name in aggregation_names:
-                items = reference(spec.entry)  # type: ignore[arg-type]
+                items = reference(_nested(spec))
                 properties[name] = {
                     "type": "array",
                     "items": items,

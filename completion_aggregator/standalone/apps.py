@@ -1,4 +1,6 @@
 """App configuration of the standalone host."""
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -12,4 +14,4 @@ class StandaloneConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the receivers of the host's signals (publish, enrollment, cohort)."""
-        from . import receivers  # noqa: F401  (connects them)
+        import_module(f"{__package__}.receivers")  # imported for its side effect: it connects them

@@ -9,6 +9,7 @@ which also describe every answer in the OpenAPI schema: ``openapi``). v0
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from importlib import import_module
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -26,7 +27,6 @@ from rest_framework.views import APIView
 
 from ... import api
 from ...api.exceptions import BlockNotInCourse, CourseNotFound, NotEnrolled
-from .. import schema as _schema  # noqa: F401  (registers the JWT scheme with drf-spectacular)
 from ..authentication import AUTHENTICATION_CLASSES
 from ..encoding import Shaping
 from ..openapi import schema_serializer
@@ -51,6 +51,9 @@ from ..permissions import has_course_staff_powers, resolve_user
 from ..renderers import JSONRenderer, with_orjson
 from ..serializers import CourseDetailRequestSerializer
 from ..spec import COURSE_ENTRY, COURSE_STATS_RESPONSE
+
+# Imported for its side effect: it registers the JWT scheme with drf-spectacular.
+import_module("completion_aggregator.rest_api.schema")
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid parameter value (the message names it)."),
